@@ -1,0 +1,53 @@
+# creditfarm — every target sets up what it needs from the project's own files (uv.lock).
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen
+PORT ?= 8501
+
+.PHONY: demo test setup system-deps postgres check lint typecheck bench clean
+
+## Quick start 1: sample county → import → train → score → the app on http://localhost:8501
+demo: setup
+	$(RUN) python -m pipelines demo
+	$(RUN) streamlit run app.py --server.port $(PORT) --server.headless true
+
+## Quick start 2: set up everything and run the whole test suite
+test: setup system-deps postgres
+	$(RUN) pytest -n 2 --dist loadgroup
+
+setup:
+	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || \
+		python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || \
+		python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen --python 3.11
+
+# Debian chromium + CJK fonts for the browser tests and server-rendered charts.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null && \
+		rm -f $(HOME)/.cache/matplotlib/fontlist-*.json; \
+	fi
+
+# The PostgreSQL tests need the server on 127.0.0.1:5432; start it when it is installed but down.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || \
+		(pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start && sleep 2 && \
+		 pg_isready -h 127.0.0.1 -p 5432)
+
+check: lint typecheck
+
+lint: setup
+	$(RUN) ruff check creditfarm pipelines tests app.py ui bench
+	$(RUN) ruff format --check creditfarm pipelines
+
+typecheck: setup
+	$(RUN) mypy
+
+bench: setup
+	$(RUN) python bench/run.py
+
+clean:
+	rm -rf data .pytest_cache test-output

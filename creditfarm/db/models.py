@@ -1,0 +1,266 @@
+"""SQL tables. Persons are keyed by ``person_key``, a keyed hash (HMAC) of the resident ID, so
+joins never need the ID itself; the ID is kept in one column that a later issue encrypts.
+
+Layering: ``XBase`` holds the shared fields, ``X`` the table, ``XPublic`` what leaves the
+library (masked). Payment flows do not live here: see ``creditfarm.paystore`` (Parquet).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "Archive",
+    "Assessment",
+    "Blacklist",
+    "Card",
+    "Decision",
+    "GovRecord",
+    "Household",
+    "HouseholdBase",
+    "HouseholdPublic",
+    "ImportRun",
+    "Loan",
+    "Person",
+    "PersonBase",
+    "PersonPublic",
+    "Point",
+    "QuarantineRow",
+    "RateSnapshot",
+    "Region",
+]
+
+
+def _json(**kw: Any) -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False), **kw)
+
+
+def _utcnow() -> datetime:
+    return datetime.utcnow()
+
+
+class Region(SQLModel, table=True):
+    """A village (行政村) keyed by its 12-digit statistical area code."""
+
+    village_code: str = Field(primary_key=True, max_length=12)
+    village_name: str = Field(index=True)
+    town_code: str | None = Field(default=None, index=True)
+    town_name: str = Field(index=True)
+    county_code: str | None = None
+    county_name: str | None = None
+    run_id: int | None = Field(default=None, foreign_key="importrun.id")
+
+
+class HouseholdBase(SQLModel):
+    household_no: str = Field(primary_key=True, max_length=32)  # 户号 from 户籍
+    village_code: str | None = Field(default=None, foreign_key="region.village_code", index=True)
+
+
+class Household(HouseholdBase, table=True):
+    """A 户籍 household: the denominator of every rate."""
+
+    head_person_key: str | None = Field(default=None, index=True)
+    run_id: int | None = Field(default=None, foreign_key="importrun.id")
+
+
+class HouseholdPublic(HouseholdBase):
+    head_name_masked: str = ""
+    members: int = 0
+    filed: bool = False
+
+
+class PersonBase(SQLModel):
+    name: str
+    household_no: str | None = Field(default=None, foreign_key="household.household_no", index=True)
+    relation_to_head: str | None = None
+    village_code: str | None = Field(default=None, index=True)
+    birth_date: date | None = None
+
+
+class Person(PersonBase, table=True):
+    person_key: str = Field(primary_key=True, max_length=32)  # HMAC of the resident ID
+    id_number: str = Field(max_length=18)  # personal financial information; never shown unmasked
+    # Protected attributes: used only for fairness checks, never as model features.
+    gender: str | None = None
+    ethnicity: str | None = None
+    extra: dict[str, Any] = _json()
+    run_id: int | None = Field(default=None, foreign_key="importrun.id")
+
+
+class PersonPublic(PersonBase):
+    person_key: str
+    id_masked: str
+
+
+class Archive(SQLModel, table=True):
+    """农户信用档案: one per filed household, keyed by the head's person key."""
+
+    head_person_key: str = Field(primary_key=True, max_length=32)
+    household_no: str | None = Field(default=None, index=True)  # linked through any member
+    archive_id: str | None = None
+    head_name: str
+    filed_date: date
+    village_code: str | None = Field(default=None, index=True)
+    phone: str | None = None  # personal financial information
+    household_size: int | None = None
+    labor_count: int | None = None
+    head_education: str | None = None
+    main_industry: str | None = None
+    main_crops: str | None = None
+    land_area_mu: float | None = None
+    transferred_in_mu: float | None = None
+    livestock_units: float | None = None
+    house_type: str | None = None
+    machinery_value: float | None = None
+    annual_income: float | None = None
+    annual_expense: float | None = None
+    deposits: float | None = None
+    other_debt: float | None = None
+    village_evaluation: str | None = None
+    collector: str | None = None
+    extra: dict[str, Any] = _json()
+    run_id: int | None = Field(default=None, foreign_key="importrun.id")
+
+
+class GovRecord(SQLModel, table=True):
+    """One row of a government source (criminal, business, tax, …); fields as JSON."""
+
+    __table_args__ = (UniqueConstraint("source", "natural_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    natural_key: str = Field(max_length=64)  # hash of the source's key columns
+    person_key: str = Field(index=True, max_length=32)
+    record_date: date | None = None
+    data: dict[str, Any] = _json()
+    extra: dict[str, Any] = _json()
+    run_id: int | None = Field(default=None, foreign_key="importrun.id")
+
+
+class Card(SQLModel, table=True):
+    card_key: str = Field(primary_key=True, max_length=32)  # HMAC of the card number
+    card_masked: str
+    person_key: str = Field(index=True, max_length=32)
+    run_id: int | None = Field(default=None, foreign_key="importrun.id")
+
+
+class Point(SQLModel, table=True):
+    """助农取款服务点."""
+
+    point_id: str = Field(primary_key=True)
+    village_code: str | None = Field(default=None, index=True)
+    opened_date: date | None = None
+    operator: str | None = None
+    status: str | None = None
+    extra: dict[str, Any] = _json()
+    run_id: int | None = Field(default=None, foreign_key="importrun.id")
+
+
+class Loan(SQLModel, table=True):
+    loan_id: str = Field(primary_key=True)
+    person_key: str = Field(index=True, max_length=32)
+    product: str | None = None
+    issue_date: date
+    maturity_date: date | None = None
+    amount: float
+    balance: float | None = None
+    max_days_overdue: int | None = None
+    classification: str | None = None
+    status: str | None = None
+    extra: dict[str, Any] = _json()
+    run_id: int | None = Field(default=None, foreign_key="importrun.id")
+
+
+class Blacklist(SQLModel, table=True):
+    """逃废债黑名单."""
+
+    person_key: str = Field(primary_key=True, max_length=32)
+    listed_date: date | None = None
+    reason: str | None = None
+    run_id: int | None = Field(default=None, foreign_key="importrun.id")
+
+
+class ImportRun(SQLModel, table=True):
+    """One file imported: what it held and what became of its rows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    file_name: str
+    file_sha256: str = Field(index=True, max_length=64)
+    started_at: datetime = Field(default_factory=_utcnow)
+    finished_at: datetime | None = None
+    status: str = "running"  # running, done, failed, unchanged
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+    duplicates_merged: int = 0
+    rows_linked: int = 0  # accepted rows linked to a 户籍 household
+    warnings: dict[str, Any] = _json()  # counts by warning code
+    message: str | None = None
+
+
+class QuarantineRow(SQLModel, table=True):
+    """A rejected row, kept whole with where it came from and why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="importrun.id", index=True)
+    source: str
+    file_name: str
+    line: int  # 1-based line (CSV) or row (xlsx) in the file
+    column: str | None = None
+    reason: str
+    detail: str | None = None
+    row: dict[str, Any] = _json()  # raw values as read, header → value
+
+
+class Assessment(SQLModel, table=True):
+    """One scoring of one household: probability, score, grade, limit, rules and reasons."""
+
+    __table_args__ = (Index("ix_assessment_hh_asof", "household_no", "as_of"),)
+    id: int | None = Field(default=None, primary_key=True)
+    household_no: str = Field(foreign_key="household.household_no")
+    village_code: str | None = Field(default=None, index=True)
+    as_of: date = Field(index=True)
+    model_version: str = Field(index=True)
+    policy_version: str
+    probability: float
+    score: float
+    grade: str
+    credit_household: bool
+    pre_credit_limit: float
+    pre_credited: bool
+    thin_file: bool
+    vetoes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    caps: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    features: dict[str, Any] = _json()
+    contributions: dict[str, Any] = _json()  # feature → log-odds contribution, plus "_base"
+    reasons: dict[str, Any] = _json()
+    created_at: datetime = Field(default_factory=_utcnow)
+
+
+class Decision(SQLModel, table=True):
+    """A person's review of an automated grade (PIPL Art. 24): confirm, adjust or decline."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="assessment.id", index=True)
+    household_no: str = Field(index=True)
+    action: str  # confirm, adjust, decline
+    limit: float | None = None
+    reason: str
+    decided_by: str
+    decided_at: datetime = Field(default_factory=_utcnow)
+
+
+class RateSnapshot(SQLModel, table=True):
+    """Filing and pre-credit counts per area at a moment, for trends."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    taken_at: datetime = Field(default_factory=_utcnow, index=True)
+    level: str
+    code: str
+    households: int
+    filed: int
+    pre_credited: int

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9a7aa3e6e44d
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:25:51.661647
+Create Date: 2026-11-23 13:27:48.332936
 """
 from collections.abc import Sequence
 
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '9a7aa3e6e44d'
+revision: str = '0001'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,1 @@
+"""Pipelines: named steps (`nodes.py`) wired in one place (`pipeline.py`)."""

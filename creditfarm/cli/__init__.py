@@ -19,7 +19,7 @@ app = typer.Typer(
 app.callback()(_common.global_options)
 
 # Command modules register themselves on `app`.
-for _module in ("data", "modelling", "explaining"):
+for _module in ("data", "modelling", "explaining", "sample"):
     try:
         __import__(f"creditfarm.cli.{_module}")
     except ModuleNotFoundError as exc:  # a group not written yet

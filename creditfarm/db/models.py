@@ -7,7 +7,7 @@ library (masked). Payment flows do not live here: see ``creditfarm.paystore`` (P
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
@@ -40,7 +40,8 @@ def _json(**kw: Any) -> Any:
 
 
 def _utcnow() -> datetime:
-    return datetime.utcnow()
+    # SQLModel's UTCDateTime columns refuse naive datetimes.
+    return datetime.now(UTC)
 
 
 class Region(SQLModel, table=True):
@@ -52,6 +53,7 @@ class Region(SQLModel, table=True):
     town_name: str = Field(index=True)
     county_code: str | None = None
     county_name: str | None = None
+    extra: dict[str, Any] = _json()
     run_id: int | None = Field(default=None, foreign_key="importrun.id")
 
 
@@ -144,6 +146,7 @@ class Card(SQLModel, table=True):
     card_key: str = Field(primary_key=True, max_length=32)  # HMAC of the card number
     card_masked: str
     person_key: str = Field(index=True, max_length=32)
+    extra: dict[str, Any] = _json()
     run_id: int | None = Field(default=None, foreign_key="importrun.id")
 
 
@@ -180,6 +183,7 @@ class Blacklist(SQLModel, table=True):
     person_key: str = Field(primary_key=True, max_length=32)
     listed_date: date | None = None
     reason: str | None = None
+    extra: dict[str, Any] = _json()
     run_id: int | None = Field(default=None, foreign_key="importrun.id")
 
 

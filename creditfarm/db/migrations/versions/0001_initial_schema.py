@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:27:48.332936
+Create Date: 2026-11-23 13:35:27.564135
 """
 from collections.abc import Sequence
 
@@ -90,6 +90,7 @@ def upgrade() -> None:
     sa.Column('person_key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('listed_date', sa.Date(), nullable=True),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('extra', sa.JSON(), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['importrun.id'], ),
     sa.PrimaryKeyConstraint('person_key')
@@ -98,6 +99,7 @@ def upgrade() -> None:
     sa.Column('card_key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('card_masked', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('person_key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('extra', sa.JSON(), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['importrun.id'], ),
     sa.PrimaryKeyConstraint('card_key')
@@ -178,6 +180,7 @@ def upgrade() -> None:
     sa.Column('town_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('county_code', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('county_name', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('extra', sa.JSON(), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['importrun.id'], ),
     sa.PrimaryKeyConstraint('village_code')

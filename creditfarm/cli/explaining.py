@@ -1,0 +1,35 @@
+"""``creditfarm explain``: why a household has its grade (reasons in Chinese, IDs masked)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from creditfarm.cli import _common, app
+from creditfarm.explain.household import explain_household, find_household
+from creditfarm.explain.text import explanation_text
+
+__all__ = ["explain"]
+
+
+@app.command("explain")
+def explain(
+    query: Annotated[str, typer.Argument(metavar="ID_OR_HOUSEHOLD", help="户号或家庭成员身份证号")],
+    fmt: Annotated[str, typer.Option("--format", help="text | json")] = "text",
+) -> None:
+    """Explain a household's latest grade: limit, policy rules and the model's reasons."""
+    if fmt not in ("text", "json"):
+        _common.fail(f"--format must be text or json, not {fmt!r}")
+    ws = _common.workspace()
+    try:
+        household_no = find_household(ws, query=query)
+        explained = explain_household(ws, household_no=household_no)
+    except LookupError as exc:
+        _common.fail(str(exc.args[0] if exc.args else exc))
+        return
+    if fmt == "json":
+        typer.echo(json.dumps(explained, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(explanation_text(explained))

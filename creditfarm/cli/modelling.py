@@ -1,0 +1,168 @@
+"""``creditfarm train | score | evaluate | scores``: the modelling commands (library calls only)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from creditfarm.cli import _common, app
+
+__all__ = ["evaluate", "score", "scores", "train"]
+
+
+def _as_of(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _common.fail(f"--as-of must be a date like 2022-06-30, not {value!r}")
+    return None
+
+
+class _Bar:
+    """progress(done, total, label) drawn as a rich progress bar on stderr."""
+
+    def __init__(self, progress: Progress, title: str) -> None:
+        self.progress = progress
+        self.task = progress.add_task(title, total=None)
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        self.progress.update(self.task, completed=done, total=total, description=label or "done")
+
+
+@app.command("train")
+def train(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="数据日期 YYYY-MM-DD (默认: 数据中最新日期)")
+    ] = None,
+) -> None:
+    """Train the default model (LightGBM, out-of-time validation) and write models/<version>/."""
+    from creditfarm.model.training import train_model
+
+    when = _as_of(as_of)
+    ws = _common.workspace()
+    try:
+        with Progress(transient=True) as bar:
+            result = train_model(ws, as_of=when, progress=_Bar(bar, "training"))
+    except (ValueError, FileNotFoundError) as exc:
+        _common.fail(str(exc))
+        return
+    mm = result.metrics
+    typer.echo(f"model {result.version} → {result.path}")
+    for name in ("model", "baseline"):
+        s = mm[name]
+        typer.echo(
+            f"  {name:8s} out-of-time AUC {s['auc']:.3f}  KS {s['ks']:.3f}  "
+            f"Gini {s['gini']:.3f}  Brier {s['brier']:.4f}  (n={s['n']}, bad={s['bads']})"
+        )
+    typer.echo(
+        f"  PSI (scoring vs training) {mm['psi']['score']:.3f}; model card: "
+        f"{result.path / 'model_card.md'}"
+    )
+
+
+@app.command("score")
+def score(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="评分日期 YYYY-MM-DD")] = None,
+    model_version: Annotated[
+        str | None, typer.Option("--model", help="模型版本 (默认 LATEST)")
+    ] = None,
+) -> None:
+    """Score every filed household and store one assessment each (history is kept)."""
+    from creditfarm.scoring import score_households
+
+    when = _as_of(as_of)
+    ws = _common.workspace()
+    try:
+        with Progress(transient=True) as bar:
+            run = score_households(
+                ws, as_of=when, model_version=model_version, progress=_Bar(bar, "scoring")
+            )
+    except (ValueError, FileNotFoundError) as exc:
+        _common.fail(str(exc))
+        return
+    typer.echo(
+        f"scored {run.households} filed households as of {run.as_of} with model "
+        f"{run.model_version} (policy {run.policy_version})"
+    )
+    typer.echo(
+        f"  pre-credited {run.pre_credited}, 信用户 {run.credit_households}, vetoed "
+        f"{run.vetoed}, thin files {run.thin_files}"
+        + ("" if run.explained else "; explanations not stored")
+    )
+
+
+@app.command("evaluate")
+def evaluate(
+    table: Annotated[Path, typer.Option("--table", help="CSV or Parquet feature table")],
+    label: Annotated[str, typer.Option("--label", help="label column")],
+    bad: Annotated[
+        str | None, typer.Option("--bad", help="value of the label that means bad")
+    ] = None,
+    id_col: Annotated[
+        str | None, typer.Option("--id", help="row id column (not a feature)")
+    ] = None,
+    folds: Annotated[int, typer.Option("--folds", help="K of the stratified K-fold")] = 5,
+    fmt: Annotated[str, typer.Option("--format", help="text | json")] = "text",
+) -> None:
+    """K-fold comparison of this model pipeline with the WoE scorecard on a bank's own table."""
+    from creditfarm.model.evaluate import TableError, evaluate_table
+
+    if fmt not in ("text", "json"):
+        _common.fail(f"--format must be text or json, not {fmt!r}")
+    try:
+        result = evaluate_table(table, label=label, bad=bad, id_col=id_col, folds=folds)
+    except TableError as exc:
+        _common.fail(str(exc))
+        return
+    if fmt == "json":
+        typer.echo(json.dumps(result.to_json()))
+        return
+    typer.echo(f"{table}: {result.rows} rows, {result.bads} bad; stratified {result.folds}-fold")
+    for f in result.per_fold:
+        typer.echo(
+            f"  fold {f['fold']}: LightGBM AUC {f['model']['auc']:.3f} KS "
+            f"{f['model']['ks']:.3f} | scorecard AUC {f['baseline']['auc']:.3f} KS "
+            f"{f['baseline']['ks']:.3f}"
+        )
+    typer.echo(
+        f"  mean:   LightGBM AUC {result.model['auc']:.3f} KS {result.model['ks']:.3f} | "
+        f"scorecard AUC {result.baseline['auc']:.3f} KS {result.baseline['ks']:.3f}"
+    )
+
+
+@app.command("scores")
+def scores(
+    village: Annotated[str | None, typer.Option("--village", help="村代码 (12 位)")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv | xlsx")] = "csv",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="output file (default: stdout for csv)")
+    ] = None,
+) -> None:
+    """The latest assessment of every household: the 整村授信 list (names masked per role)."""
+    from creditfarm.scoring import latest_scores, write_scores
+
+    if fmt not in ("csv", "xlsx"):
+        _common.fail(f"--format must be csv or xlsx, not {fmt!r}")
+    if fmt == "xlsx" and out is None:
+        _common.fail("--format xlsx needs --out FILE")
+    ws = _common.workspace()
+    frame = latest_scores(ws, village_code=village)
+    if frame.empty:
+        _common.fail(
+            "no assessments"
+            + (f" for village {village}" if village else "")
+            + ": run `creditfarm score` first"
+        )
+    if out is None:
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        write_scores(frame, fmt=fmt, out=out)
+        typer.echo(f"{len(frame)} households → {out}")

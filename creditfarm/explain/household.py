@@ -1,0 +1,138 @@
+"""One household's explanation, shared by ``creditfarm explain`` and the UI.
+
+Stored contributions and reasons are read from the latest assessment; when they are missing they
+are computed on demand from the assessment's stored features and the model that made it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import pandas as pd
+from sqlmodel import Session, col, select
+
+from creditfarm.db.models import Assessment, Household, Person, Region
+from creditfarm.explain.batch import explain_batch
+from creditfarm.explain.policy_reasons import policy_reasons
+from creditfarm.explain.views import latest_assessments
+from creditfarm.identity import check_id, hash_key, mask_id, mask_name
+from creditfarm.workspace import Workspace
+
+__all__ = ["explain_household", "find_household", "load_booster"]
+
+
+def find_household(ws: Workspace, *, query: str) -> str:
+    """The household number for a 户号 or for a member's resident ID (matched by its keyed
+    hash). Raises LookupError with a message in Chinese when nothing matches."""
+    text = query.strip()
+    with Session(ws.engine) as session:
+        if session.get(Household, text) is not None:
+            return text
+        checked = check_id(text)
+        if checked.ok:
+            assert checked.normalized is not None
+            person = session.get(Person, hash_key(checked.normalized, ws.secret))
+            if person is None or person.household_no is None:
+                raise LookupError(f"未找到身份证号 {mask_id(checked.normalized)} 对应的农户")
+            return person.household_no
+    if len(text) in (15, 18) and text[:-1].isdigit():
+        raise LookupError(f"身份证号 {mask_id(text)} 校验未通过（{checked.error}），也不是已知户号")
+    raise LookupError(f"未找到户号 {text}")
+
+
+def load_booster(ws: Workspace, version: str) -> lgb.Booster:
+    """The LightGBM text model saved under ``models/<version>/model.txt``."""
+    from creditfarm.model.artefacts import model_path
+
+    try:
+        path = model_path(Path(ws.model_dir), version)
+    except FileNotFoundError as exc:
+        raise LookupError(f"模型 {version} 不存在，无法即时解释：{exc}") from exc
+    return lgb.Booster(model_file=str(path / "model.txt"))
+
+
+def _latest(session: Session, household_no: str) -> Assessment | None:
+    stmt = (
+        select(Assessment)
+        .where(Assessment.household_no == household_no)
+        .order_by(col(Assessment.as_of).desc(), col(Assessment.id).desc())
+        .limit(1)
+    )
+    return session.exec(stmt).first()
+
+
+def _on_demand(ws: Workspace, assessment: Assessment) -> tuple[dict[str, float], dict[str, Any]]:
+    if not assessment.features:
+        raise LookupError(f"户号 {assessment.household_no} 的评估未保存特征值，无法即时解释")
+    booster = load_booster(ws, assessment.model_version)
+    names = booster.feature_name()
+    X = (
+        pd.DataFrame([assessment.features])
+        .reindex(columns=names)
+        .apply(pd.to_numeric, errors="coerce")
+    )
+    peers_rows = [
+        {"household_no": a.household_no, "village_code": a.village_code, **a.features}
+        for a in latest_assessments(
+            ws, village_code=assessment.village_code, as_of=assessment.as_of
+        )
+        if a.features and a.model_version == assessment.model_version
+    ]
+    peers = pd.DataFrame(peers_rows) if peers_rows else None
+    households = pd.DataFrame(
+        {"household_no": [assessment.household_no], "village_code": [assessment.village_code]}
+    )
+    (explained,) = explain_batch(booster, X, households=households, peers=peers)
+    return explained.contributions, explained.reasons
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def explain_household(ws: Workspace, *, household_no: str) -> dict[str, Any]:
+    """Household (name and ID masked), latest grade, score, probability, limit, policy rules
+    (vetoes and caps, apart) and model reasons, as a JSON-serialisable dict."""
+    with Session(ws.engine) as session:
+        household = session.get(Household, household_no)
+        if household is None:
+            raise LookupError(f"未找到户号 {household_no}")
+        assessment = _latest(session, household_no)
+        if assessment is None:
+            raise LookupError(f"户号 {household_no} 尚无评估结果，请先运行 creditfarm score")
+        head = session.get(Person, household.head_person_key) if household.head_person_key else None
+        region = session.get(Region, household.village_code) if household.village_code else None
+        session.expunge(assessment)
+    on_demand = not assessment.contributions or not assessment.reasons
+    if on_demand:
+        contributions, reasons = _on_demand(ws, assessment)
+    else:
+        contributions, reasons = dict(assessment.contributions), dict(assessment.reasons)
+    return {
+        "household_no": household_no,
+        "village_code": household.village_code,
+        "village_name": region.village_name if region else None,
+        "town_name": region.town_name if region else None,
+        "head_name": mask_name(head.name) if head else None,
+        "head_id": mask_id(head.id_number) if head else None,
+        "assessment": {
+            "id": assessment.id,
+            "as_of": _iso(assessment.as_of),
+            "model_version": assessment.model_version,
+            "policy_version": assessment.policy_version,
+            "grade": assessment.grade,
+            "score": assessment.score,
+            "probability": assessment.probability,
+            "pre_credit_limit": assessment.pre_credit_limit,
+            "credit_household": assessment.credit_household,
+            "pre_credited": assessment.pre_credited,
+            "thin_file": assessment.thin_file,
+        },
+        "policy_rules": policy_reasons(assessment.vetoes, assessment.caps, policy=ws.policy),
+        "reasons": reasons,
+        "contributions": contributions,
+        "computed_on_demand": on_demand,
+    }

@@ -1,0 +1,418 @@
+"""Households for the loan officer: one frame of every 户籍 household with its latest assessment,
+search over it, and the household card (members, archive facts, sources, grade history).
+
+Everything that leaves this module is masked: IDs 前6后4, phones 前3后4; names are shown in
+full only to the loan-officer role (they work with the farmers by name).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import text
+
+from creditfarm import paystore
+from creditfarm.contract import GOVERNMENT_SOURCES, SOURCES
+from creditfarm.identity import check_id, mask_id, mask_name, mask_phone, normalize_text
+from creditfarm.workspace import Workspace
+
+__all__ = [
+    "STATUSES",
+    "HouseholdCard",
+    "household_card",
+    "household_frame",
+    "latest_assessments",
+    "members_frame",
+    "search_households",
+    "show_name",
+    "village_options",
+]
+
+# Search filters on status (code → label shown in the UI).
+STATUSES: dict[str, str] = {
+    "filed": "已建档",
+    "unfiled": "未建档",
+    "scored": "已评级",
+    "credit_household": "信用户",
+    "pre_credited": "已预授信",
+    "vetoed": "有否决项",
+    "thin_file": "无借贷记录(薄档案)",
+}
+
+OFFICER_ROLES = ("loan_officer", "admin")
+
+_ASSESSMENT_COLUMNS = [
+    "assessment_id", "as_of", "model_version", "probability", "score", "grade",
+    "credit_household", "pre_credit_limit", "pre_credited", "thin_file", "vetoes",
+]
+
+
+def show_name(name: str | None, role: str) -> str:
+    """A person's name as the role may see it: in full for loan officers, else 张**."""
+    if not name:
+        return ""
+    return name if role in OFFICER_ROLES else mask_name(name)
+
+
+def _read(ws: Workspace, sql: str, **params: Any) -> pd.DataFrame:
+    with ws.engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params=params or None)
+
+
+def latest_assessments(ws: Workspace) -> pd.DataFrame:
+    """The latest assessment of each household, one row per household. Latest = newest as_of,
+    then created_at, then id (the order ``creditfarm.rates`` uses)."""
+    frame = _read(
+        ws,
+        """
+        SELECT id AS assessment_id, household_no, as_of, created_at, model_version, probability,
+               score, grade, credit_household, pre_credit_limit, pre_credited, thin_file, vetoes
+        FROM assessment
+        """,
+    )
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date  # SQLite hands back text
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
+    frame = frame.sort_values(["household_no", "as_of", "created_at", "assessment_id"])
+    frame = frame.drop_duplicates("household_no", keep="last").drop(columns="created_at")
+    for col in ("credit_household", "pre_credited", "thin_file"):
+        frame[col] = frame[col].astype(bool)
+    frame["vetoes"] = frame["vetoes"].map(_as_list)
+    return frame.reset_index(drop=True)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):  # JSON comes back as text on some drivers
+        return list(json.loads(value))
+    return list(value)
+
+
+def members_frame(ws: Workspace) -> pd.DataFrame:
+    """Every person with a household: household_no, person_key, name, relation, id_number."""
+    return _read(
+        ws,
+        "SELECT household_no, person_key, name, relation_to_head, id_number, birth_date "
+        "FROM person WHERE household_no IS NOT NULL",
+    )
+
+
+def household_frame(ws: Workspace) -> pd.DataFrame:
+    """One row per 户籍 household: village, town, head, member count, filed (has an archive),
+    the archive's own village and household size (for conflict checks) and the latest
+    assessment (NaN where not scored). Holds unmasked head names: mask before display."""
+    households = _read(
+        ws,
+        """
+        SELECT h.household_no, h.village_code, h.head_person_key,
+               r.village_name, r.town_code, r.town_name, r.county_code, r.county_name,
+               p.name AS head_name
+        FROM household h
+        LEFT JOIN region r ON r.village_code = h.village_code
+        LEFT JOIN person p ON p.person_key = h.head_person_key
+        """,
+    )
+    counts = _read(
+        ws,
+        "SELECT household_no, COUNT(*) AS members FROM person "
+        "WHERE household_no IS NOT NULL GROUP BY household_no",
+    )
+    # One archive per household is the norm; where two members each filed one, keep the newest.
+    archives = _read(
+        ws,
+        "SELECT household_no, village_code AS archive_village_code, "
+        "household_size AS archive_household_size, head_name AS archive_head_name, filed_date "
+        "FROM archive WHERE household_no IS NOT NULL ORDER BY filed_date",
+    ).drop_duplicates("household_no", keep="last")
+    frame = households.merge(counts, on="household_no", how="left")
+    frame["members"] = frame["members"].fillna(0).astype(int)
+    frame = frame.merge(archives, on="household_no", how="left")
+    frame["filed"] = frame["filed_date"].notna()
+    frame["head_name"] = frame["head_name"].fillna(frame["archive_head_name"]).fillna("")
+    latest = latest_assessments(ws)
+    frame = frame.merge(latest, on="household_no", how="left")
+    frame["scored"] = frame["assessment_id"].notna()
+    for col in ("credit_household", "pre_credited", "thin_file"):
+        frame[col] = frame[col].astype("boolean").fillna(False).astype(bool)
+    frame["vetoes"] = frame["vetoes"].map(lambda v: v if isinstance(v, list) else [])
+    frame["vetoed"] = frame["vetoes"].map(bool)
+    return frame.sort_values("household_no", kind="stable").reset_index(drop=True)
+
+
+def village_options(ws: Workspace) -> pd.DataFrame:
+    """Villages for pickers: village_code, village_name, town_name, label (镇 · 村)."""
+    frame = _read(ws, "SELECT village_code, village_name, town_name FROM region ORDER BY town_name, village_code")
+    frame["label"] = frame["town_name"].fillna("") + " · " + frame["village_name"].fillna("")
+    return frame
+
+
+def _id_matcher(query: str) -> Any:
+    """A predicate on full ID numbers for what an officer may type: a full ID, a masked ID (前6后4 with stars), or a fragment (start or end of the ID)."""
+    value = normalize_text(query).upper()
+    checked = check_id(value)
+    if checked.ok:
+        target = checked.normalized
+        return lambda id_number: id_number == target
+    if "*" in value:
+        head, _, tail = value.partition("*")
+        tail = tail.strip("*")
+        return lambda id_number: id_number.startswith(head) and id_number.endswith(tail)
+    return lambda id_number: id_number.startswith(value) or id_number.endswith(value)
+
+
+def search_households(
+    ws: Workspace,
+    *,
+    name: str | None = None,
+    id_query: str | None = None,
+    village_code: str | None = None,
+    grade: str | None = None,
+    status: str | None = None,
+    role: str | None = None,
+    limit: int | None = 500,
+    frame: pd.DataFrame | None = None,
+    members: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Households matching every given filter, masked for display.
+
+    ``name`` matches any member's name (substring); ``id_query`` any member's ID (full, masked
+    前6后4 or a leading/trailing fragment); ``status`` is a key of ``STATUSES``. ``frame`` and
+    ``members`` let a caller pass cached ``household_frame`` / ``members_frame`` results.
+    """
+    role = role or ws.settings.role
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
+    hh = household_frame(ws) if frame is None else frame
+    mask = pd.Series(True, index=hh.index)
+    if name or id_query:
+        people = members_frame(ws) if members is None else members
+        hit = pd.Series(True, index=people.index)
+        if name:
+            hit &= people["name"].fillna("").str.contains(normalize_text(name), regex=False)
+        if id_query:
+            match = _id_matcher(id_query)
+            hit &= people["id_number"].fillna("").map(match).astype(bool)
+        mask &= hh["household_no"].isin(people.loc[hit, "household_no"])
+    if village_code:
+        mask &= hh["village_code"] == village_code
+    if grade:
+        mask &= hh["grade"] == grade
+    if status == "unfiled":
+        mask &= ~hh["filed"]
+    elif status is not None:
+        mask &= hh[status].astype(bool)
+    found = hh[mask] if limit is None else hh[mask].head(limit)
+    heads = (members_frame(ws) if members is None else members).set_index("person_key")["id_number"]
+    head_ids = found["head_person_key"].map(heads)
+    return pd.DataFrame(
+        {
+            "household_no": found["household_no"],
+            "village_code": found["village_code"],
+            "village_name": found["village_name"],
+            "town_name": found["town_name"],
+            "head_name": found["head_name"].map(lambda n: show_name(n, role)),
+            "head_id_masked": head_ids.map(lambda v: mask_id(v) if isinstance(v, str) else ""),
+            "members": found["members"],
+            "filed": found["filed"],
+            "grade": found["grade"],
+            "score": found["score"],
+            "probability": found["probability"],
+            "pre_credit_limit": found["pre_credit_limit"],
+            "credit_household": found["credit_household"],
+            "thin_file": found["thin_file"],
+            "vetoed": found["vetoed"],
+        }
+    ).reset_index(drop=True)
+
+
+@dataclass
+class HouseholdCard:
+    """What the loan officer sees of one household (masked)."""
+
+    household_no: str
+    village_code: str | None
+    village_name: str | None
+    town_name: str | None
+    head_name: str
+    members: list[dict[str, Any]]
+    archive: dict[str, Any] | None  # archive facts, phone masked; None when not filed
+    sources: list[dict[str, Any]]  # {source, title, present, rows}
+    payments: dict[str, Any]  # {transactions, first, last}
+    assessment: dict[str, Any] | None  # the latest assessment, with contributions and reasons
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)  # every assessment, newest first
+
+
+_ARCHIVE_FIELDS = [
+    "archive_id", "filed_date", "village_code", "phone", "household_size", "labor_count",
+    "head_education", "main_industry", "main_crops", "land_area_mu", "transferred_in_mu",
+    "livestock_units", "house_type", "machinery_value", "annual_income", "annual_expense",
+    "deposits", "other_debt", "village_evaluation", "collector",
+]
+
+
+def _age(born: Any, on: date) -> int | None:
+    if born is None or (isinstance(born, float) and pd.isna(born)):
+        return None
+    born = pd.Timestamp(born).date()
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def household_card(ws: Workspace, *, household_no: str, role: str | None = None) -> HouseholdCard:
+    """The card of one household; raises KeyError when the 户号 is unknown."""
+    role = role or ws.settings.role
+    head = _read(
+        ws,
+        "SELECT h.household_no, h.village_code, h.head_person_key, r.village_name, r.town_name "
+        "FROM household h LEFT JOIN region r ON r.village_code = h.village_code "
+        "WHERE h.household_no = :hh",
+        hh=household_no,
+    )
+    if head.empty:
+        raise KeyError(f"户号 {household_no} 不存在")
+    row = head.iloc[0]
+    people = _read(
+        ws,
+        "SELECT person_key, name, relation_to_head, id_number, birth_date FROM person "
+        "WHERE household_no = :hh ORDER BY CASE WHEN relation_to_head = '户主' THEN 0 ELSE 1 END, "
+        "birth_date",
+        hh=household_no,
+    )
+    history = _read(
+        ws,
+        "SELECT id AS assessment_id, as_of, model_version, policy_version, probability, score, "
+        "grade, credit_household, pre_credit_limit, pre_credited, thin_file, created_at "
+        "FROM assessment WHERE household_no = :hh ORDER BY as_of DESC, created_at DESC, id DESC",
+        hh=household_no,
+    )
+    history["as_of"] = pd.to_datetime(history["as_of"]).dt.date
+    history["created_at"] = pd.to_datetime(history["created_at"], utc=True, format="ISO8601")
+    for col in ("credit_household", "pre_credited", "thin_file"):
+        history[col] = history[col].astype(bool)
+    as_of = pd.Timestamp(history["as_of"].iloc[0]).date() if not history.empty else date.today()
+    members = [
+        {
+            "name": show_name(p.name, role),
+            "relation": p.relation_to_head or "",
+            "id_masked": mask_id(p.id_number),
+            "age": _age(p.birth_date, as_of),
+        }
+        for p in people.itertuples()
+    ]
+    keys = list(people["person_key"])
+    head_name = next(
+        (m["name"] for m, k in zip(members, keys, strict=True) if k == row["head_person_key"]),
+        members[0]["name"] if members else "",
+    )
+    archive = _archive(ws, household_no)
+    sources = _sources(ws, keys, filed=archive is not None)
+    payments = _payments(ws, keys)
+    sources.insert(
+        2,
+        {"source": "payments", "title": SOURCES["payments"].title,
+         "present": payments["transactions"] > 0, "rows": payments["transactions"]},
+    )
+    assessment = None
+    if not history.empty:
+        assessment = _assessment(ws, int(history["assessment_id"].iloc[0]))
+    return HouseholdCard(
+        household_no=household_no,
+        village_code=row["village_code"],
+        village_name=row["village_name"],
+        town_name=row["town_name"],
+        head_name=head_name,
+        members=members,
+        archive=archive,
+        sources=sources,
+        payments=payments,
+        assessment=assessment,
+        history=history,
+    )
+
+
+def _archive(ws: Workspace, household_no: str) -> dict[str, Any] | None:
+    frame = _read(
+        ws, "SELECT * FROM archive WHERE household_no = :hh ORDER BY filed_date DESC", hh=household_no
+    )
+    if frame.empty:
+        return None
+    record = frame.iloc[0].to_dict()
+    facts = {k: record.get(k) for k in _ARCHIVE_FIELDS}
+    facts["phone"] = mask_phone(facts["phone"]) if facts["phone"] else None
+    return {k: (None if _isna(v) else v) for k, v in facts.items()}
+
+
+def _isna(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _in_clause(keys: list[str]) -> tuple[str, dict[str, str]]:
+    names = {f"k{i}": k for i, k in enumerate(keys)}
+    return ", ".join(f":{n}" for n in names) or "NULL", names
+
+
+def _sources(ws: Workspace, keys: list[str], *, filed: bool) -> list[dict[str, Any]]:
+    """Which sources hold rows for these persons (户籍 always does)."""
+    clause, params = _in_clause(keys)
+    gov = _read(
+        ws,
+        f"SELECT source, COUNT(*) AS n FROM govrecord WHERE person_key IN ({clause}) GROUP BY source",
+        **params,
+    )
+    gov_counts = dict(zip(gov["source"], gov["n"], strict=True))
+    loans = _read(ws, f"SELECT COUNT(*) AS n FROM loan WHERE person_key IN ({clause})", **params)
+    cards = _read(ws, f"SELECT COUNT(*) AS n FROM card WHERE person_key IN ({clause})", **params)
+    out = [
+        {"source": "hukou", "title": SOURCES["hukou"].title, "present": True, "rows": len(keys)},
+        {"source": "archive", "title": SOURCES["archive"].title, "present": filed, "rows": int(filed)},
+        {"source": "cards", "title": SOURCES["cards"].title,
+         "present": int(cards["n"].iloc[0]) > 0, "rows": int(cards["n"].iloc[0])},
+        {"source": "loans", "title": SOURCES["loans"].title,
+         "present": int(loans["n"].iloc[0]) > 0, "rows": int(loans["n"].iloc[0])},
+    ]
+    for name in GOVERNMENT_SOURCES:
+        n = int(gov_counts.get(name, 0))
+        out.append({"source": name, "title": SOURCES[name].title, "present": n > 0, "rows": n})
+    return out
+
+
+def _payments(ws: Workspace, keys: list[str]) -> dict[str, Any]:
+    """Service-point transactions of these persons: count and first/last date."""
+    empty = {"transactions": 0, "first": None, "last": None}
+    if not keys:
+        return empty
+    con = paystore.connect(ws.payments_root)
+    try:
+        placeholders = ", ".join("?" for _ in keys)
+        n, first, last = con.execute(
+            f"SELECT COUNT(*), MIN(txn_time), MAX(txn_time) FROM payments "
+            f"WHERE person_key IN ({placeholders})",
+            keys,
+        ).fetchone()
+    finally:
+        con.close()
+    if not n:
+        return empty
+    return {"transactions": int(n), "first": first.date(), "last": last.date()}
+
+
+def _assessment(ws: Workspace, assessment_id: int) -> dict[str, Any]:
+    frame = _read(ws, "SELECT * FROM assessment WHERE id = :id", id=assessment_id)
+    record = frame.iloc[0].to_dict()
+    for col in ("vetoes", "caps"):
+        record[col] = _as_list(record.get(col))
+    for col in ("features", "contributions", "reasons"):
+        value = record.get(col)
+        if isinstance(value, str):
+            value = json.loads(value)
+        record[col] = value or {}
+    for col in ("credit_household", "pre_credited", "thin_file"):
+        record[col] = bool(record[col])
+    record["as_of"] = pd.Timestamp(record["as_of"]).date()
+    return record

@@ -1,0 +1,120 @@
+"""Model artefacts in ``models/<version>/`` — text and JSON only, no pickles.
+
+Files: ``model.txt`` (LightGBM text model), ``features.json`` (feature list + catalogue entries),
+``calibration.json``, ``params.json``, ``policy.toml`` (snapshot), ``fingerprint.json`` (data
+fingerprint), ``metrics.json``, ``model_card.md``. ``models/LATEST`` names the newest version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from creditfarm.features.catalogue import feature
+from creditfarm.model.estimator import CreditModel
+
+__all__ = [
+    "ModelBundle",
+    "latest_version",
+    "load_bundle",
+    "load_model",
+    "make_version",
+    "model_path",
+    "save_model",
+]
+
+
+@dataclass
+class ModelBundle:
+    """A saved model and what was saved with it."""
+
+    version: str
+    path: Path
+    model: CreditModel
+    metrics: dict[str, Any]
+    fingerprint: dict[str, Any]
+
+
+def make_version(as_of: date, model: CreditModel, fingerprint: dict[str, Any]) -> str:
+    """``<as_of>-<8 hex>``: the hash covers the model text and the data fingerprint."""
+    digest = hashlib.sha256()
+    digest.update(model.booster_.model_to_string().encode())
+    digest.update(json.dumps(fingerprint, sort_keys=True, default=str).encode())
+    return f"{as_of.isoformat()}-{digest.hexdigest()[:8]}"
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+
+
+def save_model(
+    model_dir: Path,
+    *,
+    version: str,
+    model: CreditModel,
+    policy_file: Path,
+    fingerprint: dict[str, Any],
+    metrics: dict[str, Any],
+    card: str,
+) -> Path:
+    """Write every artefact, then point ``LATEST`` at ``version``."""
+    path = Path(model_dir) / version
+    path.mkdir(parents=True, exist_ok=True)
+    model.booster_.save_model(str(path / "model.txt"))
+    entries = []
+    for name in model.feature_names_:
+        try:
+            entries.append(feature(name).to_dict())
+        except KeyError:  # a bank's own table (evaluate): no catalogue entry
+            entries.append({"name": name})
+    _write_json(path / "features.json", {"features": model.feature_names_, "catalogue": entries})
+    _write_json(path / "calibration.json", model.calibration_)
+    _write_json(path / "params.json", model.get_params())
+    shutil.copyfile(policy_file, path / "policy.toml")
+    _write_json(path / "fingerprint.json", fingerprint)
+    _write_json(path / "metrics.json", metrics)
+    (path / "model_card.md").write_text(card, encoding="utf-8")
+    (Path(model_dir) / "LATEST").write_text(version + "\n", encoding="utf-8")
+    return path
+
+
+def load_model(path: Path) -> CreditModel:
+    """The fitted model saved in ``path`` (a version directory)."""
+    path = Path(path)
+    calibration = json.loads((path / "calibration.json").read_text(encoding="utf-8"))
+    params = json.loads((path / "params.json").read_text(encoding="utf-8"))
+    model_str = (path / "model.txt").read_text(encoding="utf-8")
+    return CreditModel.from_parts(model_str=model_str, calibration=calibration, params=params)
+
+
+def latest_version(model_dir: Path) -> str | None:
+    pointer = Path(model_dir) / "LATEST"
+    return pointer.read_text(encoding="utf-8").strip() or None if pointer.exists() else None
+
+
+def model_path(model_dir: Path, version: str | None = None) -> Path:
+    """The directory of ``version`` (default: ``LATEST``); a clear error when there is none."""
+    version = version or latest_version(model_dir)
+    if not version:
+        raise FileNotFoundError(f"no trained model in {model_dir}: run `creditfarm train` first")
+    path = Path(model_dir) / version
+    if not (path / "model.txt").exists():
+        raise FileNotFoundError(f"model version {version} not found in {model_dir}")
+    return path
+
+
+def load_bundle(model_dir: Path, version: str | None = None) -> ModelBundle:
+    path = model_path(model_dir, version)
+
+    def read(name: str) -> dict[str, Any]:
+        file = path / name
+        return json.loads(file.read_text(encoding="utf-8")) if file.exists() else {}
+
+    return ModelBundle(
+        path.name, path, load_model(path), read("metrics.json"), read("fingerprint.json")
+    )

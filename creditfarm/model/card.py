@@ -1,0 +1,209 @@
+"""The model card (Markdown): data, label, populations, split, figures, baseline, fairness,
+limits, intended use and human review. Every figure comes from the training run's metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from creditfarm.fairness import GROUPINGS
+from creditfarm.features.catalogue import FEATURES, SOURCE_ZH
+from creditfarm.policy import Policy
+
+__all__ = ["render_card"]
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x: float | None, digits: int = 3) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def _figures_row(name: str, s: dict[str, Any] | None) -> str:
+    if not s:
+        return f"| {name} | – | – | – | – | – | – |"
+    return (
+        f"| {name} | {s['n']} | {s['bads']} | {_num(s['auc'])} | {_num(s['ks'])} | "
+        f"{_num(s['gini'])} | {_num(s['brier'], 4)} |"
+    )
+
+
+def render_card(
+    *, version: str, metrics: dict[str, Any], fingerprint: dict[str, Any], policy: Policy
+) -> str:
+    pops = metrics["populations"]
+    psi = metrics["psi"]
+    sp = metrics["scoring_population"]
+    lines = [
+        f"# Model card — creditfarm default model `{version}`",
+        "",
+        "Pre-credit (预授信) default model for filed rural households (已建档农户) of one county.",
+        "",
+        "## Data",
+        "",
+        f"- Data date (as-of date, the county exports' date): **{metrics['as_of']}**; loan book "
+        f"(贷款台账) snapshot date {fingerprint['loan_book_date']}.",
+        "- Sources: 户籍 (households), 农户信用档案 (archive), "
+        "助农取款服务点交易流水 (service-point payments), 政务信息 (government records), "
+        "贷款台账 (loans), 逃废债黑名单 (blacklist).",
+        "- Row counts: "
+        + ", ".join(f"{k} {v:,}" for k, v in fingerprint["row_counts"].items())
+        + ".",
+        f"- {len(fingerprint['import_runs'])} imported files; their SHA-256 are in "
+        "`fingerprint.json`.",
+        f"- {len(FEATURES)} features from five sources ("
+        + ", ".join(f"{src} {zh}" for src, zh in SOURCE_ZH.items())
+        + "); the catalogue is in `features.json`. Ethnicity, gender, religion and health are "
+        "never features.",
+        "",
+        "## Label",
+        "",
+        "A household observed on date T is **bad** when a member's loan becomes non-performing — "
+        "90+ days past due, or classified 次级/可疑/损失 (five-category classification 五级分类) — "
+        f"within {metrics['horizon_months']} months after T. The performance population is the "
+        "households filed before T with a loan outstanding at some time in that window and not "
+        "already non-performing at T.",
+        "",
+        "Limits of a snapshot loan book: the outcome fields (max days overdue, classification, "
+        "status, balance) are as of the export. The date a loan reached 90 days past due is "
+        "inferred from its overdue spell, assuming repayment at maturity (按月付息、到期还本) and, "
+        "when the spell is longer than the time since maturity, the latest start it could have "
+        "had. A 次级/可疑/损失 classification without a 90-day spell is dated at the export. "
+        "Loans issued late in a window cannot reach 90 days overdue inside it and count as good. "
+        "Archive fields and undated government records (tax, poverty, residence, land, "
+        "exit-entry, insurance) are what the export holds, not their state on T: a mild look-ahead "
+        "for the earlier observation dates.",
+        "",
+        "## Populations and thin files",
+        "",
+        "Only filed households (已建档) are scored: filing comes first. Thin files (白户: no loan "
+        "before the as-of date) are scored by the same model: the training population includes "
+        "households whose first loan came inside the performance window, who had no loan history "
+        "on T exactly like the thin files scored today, so the model learns what archive, "
+        "payments and government records say without loan history. Their loan-history features "
+        "are 0 and their limit has a further cap "
+        f"({policy.limit.thin_file.cap:,.0f} 元); outputs mark them `thin_file`.",
+        "",
+        "| part | rows | bad |",
+        "| --- | ---: | ---: |",
+        f"| fitting (in time) | {pops['fitting']['rows']} | {pops['fitting']['bads']} |",
+        f"| held out (early stopping, calibration) | {pops['held_out']['rows']} | "
+        f"{pops['held_out']['bads']} |",
+        f"| out of time ({metrics['out_of_time_date']}) | {pops['out_of_time']['rows']} | "
+        f"{pops['out_of_time']['bads']} |",
+        f"| of which thin files | {pops['out_of_time']['thin_file_rows']} | "
+        f"{pops['out_of_time']['thin_file_bads']} |",
+        "",
+        "## Split and model",
+        "",
+        f"Observation dates: {', '.join(metrics['observation_dates'])}. The earlier dates are "
+        "in time: households split by a stable hash into fitting (80%) and held-out (20%) parts. "
+        f"The latest date ({metrics['out_of_time_date']}) is the out-of-time test; every figure "
+        "below comes from it.",
+        "",
+        f"LightGBM (binary, ≤ 300 trees, 15 leaves; {metrics['best_iteration']} trees after early "
+        "stopping on the held-out part), monotone constraints where the direction is not in doubt "
+        "(see the catalogue), then Platt calibration on the held-out part (a two-parameter "
+        "logistic map of the raw score: with tens of bad loans isotonic steps would overfit; Platt "
+        "keeps the ranking).",
+        "",
+        "## Performance (out of time)",
+        "",
+        "| model | rows | bad | AUC | KS | Gini | Brier |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        _figures_row("LightGBM", metrics["model"]),
+        _figures_row("WoE logistic scorecard (baseline)", metrics["baseline"]),
+        _figures_row("LightGBM, thin files only", metrics.get("model_thin_file")),
+        "",
+        "The baseline: quantile bins (5 per numeric feature, plus a missing bin), weight of "
+        "evidence per bin, scikit-learn logistic regression; fitted on all in-time rows, tested "
+        "on the same out-of-time rows. "
+        + (
+            "LightGBM ranks at least as well as the baseline."
+            if metrics["model_beats_baseline"]
+            else "**LightGBM ranks worse than the baseline on this split.**"
+        ),
+        "",
+        "### Calibration by decile (out of time)",
+        "",
+        "| decile | rows | bad | mean predicted | observed |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in metrics["model"]["calibration"]:
+        lines.append(
+            f"| {row['decile']} | {row['count']} | {row['bads']} | "
+            f"{_pct(row['predicted'])} | {_pct(row['observed'])} |"
+        )
+    lines += [
+        "",
+        "## Stability (PSI)",
+        "",
+        "Population stability index of the scoring population (filed households on "
+        f"{metrics['as_of']}) against the in-time training rows; bins are the deciles of the "
+        "training distribution, empty bins get 0.01%. Below 0.1 stable, 0.1–0.25 watch, above "
+        "0.25 shifted.",
+        "",
+        f"- Probability of default: **{_num(psi['score'])}**",
+    ]
+    for name, value in psi["features"].items():
+        lines.append(f"- `{name}`: {_num(value)}")
+    lines += [
+        "",
+        "## Scoring population and policy",
+        "",
+        f"{sp['households']} 户籍 households, {sp['filed']} filed, {sp['thin_file']} thin files "
+        f"among them. Grades: "
+        + ", ".join(f"{g} {n}" for g, n in sp["grades"].items())
+        + f". Pre-credited (预授信): {sp['pre_credited']}; 信用户 (credit households): "
+        f"{sp['credit_households']}. Policy `{policy.version}` (snapshot in `policy.toml`): "
+        "score = offset − factor·ln(odds), grade bands, vetoes (一票否决), limit formula, poverty "
+        "product (扶贫小额信贷).",
+        "",
+        "## Fairness",
+        "",
+        "Ethnicity (民族), gender (性别) of the household head and poverty status (扶贫状态) "
+        "are not model inputs; these tables show the outcomes by group on the scoring population.",
+    ]
+    for grouping, title in GROUPINGS.items():
+        rows = metrics["fairness"].get(grouping, [])
+        if not rows:
+            continue
+        grade_cols = [k for k in rows[0] if k.startswith("grade_")]
+        lines += [
+            "",
+            f"### {title} ({grouping})",
+            "",
+            "| group | households | mean limit (元) | pre-credit rate | 信用户 rate | "
+            + " | ".join(c.removeprefix("grade_") for c in grade_cols)
+            + " |",
+            "| --- | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in grade_cols) + " |",
+        ]
+        for r in rows:
+            lines.append(
+                f"| {r['group']} | {r['households']} | {r['mean_limit']:,.0f} | "
+                f"{_pct(r['pre_credit_rate'])} | {_pct(r['credit_household_rate'])} | "
+                + " | ".join(_pct(r[c]) for c in grade_cols)
+                + " |"
+            )
+    lines += [
+        "",
+        "## Intended use and limits",
+        "",
+        "- Intended use: ranking filed households of this county for 整村授信 pre-credit lists and "
+        "for the loan officer's review. Not for households outside the county, not for "
+        "collections or pricing, not as the sole basis of a decision.",
+        "- The sample county is synthetic; figures on real exports will differ.",
+        "- Few bad loans per window: AUC and calibration carry wide uncertainty (see counts).",
+        "- Retrain when PSI exceeds 0.25 or after a new year's loan book.",
+        "",
+        "## Human review (PIPL Art. 24)",
+        "",
+        "Grades and limits are automated decisions with significant effect. Every assessment "
+        "stores the model version, policy version, feature values and reasons; a household may "
+        "ask for an explanation (`creditfarm explain`) and refuse a purely automated decision: "
+        "a loan officer confirms, adjusts or declines each pre-credit line with a recorded reason "
+        "(review queue: borderline grades, grade changes, thin files, data conflicts).",
+        "",
+    ]
+    return "\n".join(lines)

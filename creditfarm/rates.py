@@ -1,0 +1,173 @@
+"""Filing (建档率) and pre-credit (预授信率) rates per village, town and county.
+
+households   = distinct 户籍 households (the denominator of every rate);
+filed        = households with an archive (linked through any member: an archive opened in the
+               spouse's name files the spouse's household);
+pre_credited = households whose latest assessment (by as_of, then created_at, then id) is
+               pre-credited; 0 until scoring runs.
+A region with no households has rates of 0.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+import pandas as pd
+from sqlalchemy import insert, select
+
+from creditfarm.db.models import Archive, Assessment, Household, RateSnapshot, Region
+from creditfarm.workspace import Workspace
+
+__all__ = ["LEVELS", "RATE_COLUMNS", "Level", "household_status", "rates", "take_snapshot"]
+
+Level = Literal["village", "town", "county"]
+LEVELS: tuple[Level, ...] = ("village", "town", "county")
+RATE_COLUMNS = [
+    "code",
+    "name",
+    "town_name",
+    "households",
+    "filed",
+    "filing_rate",
+    "pre_credited",
+    "pre_credit_rate",
+]
+
+
+def household_status(ws: Workspace) -> pd.DataFrame:
+    """One row per 户籍 household: household_no, village_code, filed, pre_credited."""
+    hh_t = Household.__table__  # type: ignore[attr-defined]
+    ar_t = Archive.__table__  # type: ignore[attr-defined]
+    as_t = Assessment.__table__  # type: ignore[attr-defined]
+    with ws.engine.connect() as conn:
+        households = pd.DataFrame(
+            conn.execute(select(hh_t.c.household_no, hh_t.c.village_code)).all(),
+            columns=["household_no", "village_code"],
+        )
+        filed = set(
+            conn.execute(
+                select(ar_t.c.household_no).where(ar_t.c.household_no.is_not(None)).distinct()
+            ).scalars()
+        )
+        assessed = pd.DataFrame(
+            conn.execute(
+                select(
+                    as_t.c.household_no,
+                    as_t.c.as_of,
+                    as_t.c.created_at,
+                    as_t.c.id,
+                    as_t.c.pre_credited,
+                )
+            ).all(),
+            columns=["household_no", "as_of", "created_at", "id", "pre_credited"],
+        )
+    households["filed"] = households["household_no"].isin(filed)
+    if assessed.empty:
+        households["pre_credited"] = False
+    else:
+        latest = (
+            assessed.sort_values(["household_no", "as_of", "created_at", "id"])
+            .groupby("household_no")
+            .tail(1)
+        )
+        granted = set(latest.loc[latest["pre_credited"].astype(bool), "household_no"])
+        households["pre_credited"] = households["household_no"].isin(granted)
+    return households
+
+
+def _regions(ws: Workspace) -> pd.DataFrame:
+    t = Region.__table__  # type: ignore[attr-defined]
+    with ws.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                t.c.village_code,
+                t.c.village_name,
+                t.c.town_code,
+                t.c.town_name,
+                t.c.county_code,
+                t.c.county_name,
+            )
+        ).all()
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "village_code",
+            "village_name",
+            "town_code",
+            "town_name",
+            "county_code",
+            "county_name",
+        ],
+        dtype=object,
+    )
+    frame["town_code"] = frame["town_code"].fillna(frame["village_code"].str[:9])
+    frame["county_code"] = frame["county_code"].fillna(frame["village_code"].str[:6])
+    frame["county_name"] = frame["county_name"].fillna("")
+    return frame
+
+
+def rates(ws: Workspace, *, level: Level = "village") -> pd.DataFrame:
+    """Filing and pre-credit rates per area of ``level``, sorted by code; columns
+    ``code,name,town_name,households,filed,filing_rate,pre_credited,pre_credit_rate``."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    regions = _regions(ws)
+    status = household_status(ws)
+    per_village = (
+        status.groupby("village_code")
+        .agg(
+            households=("household_no", "size"),
+            filed=("filed", "sum"),
+            pre_credited=("pre_credited", "sum"),
+        )
+        .reset_index()
+    )
+    merged = regions.merge(per_village, on="village_code", how="left")
+    for col in ("households", "filed", "pre_credited"):
+        merged[col] = merged[col].fillna(0).astype(int)
+    if level == "village":
+        merged["code"], merged["name"] = merged["village_code"], merged["village_name"]
+        grouped = merged
+    else:
+        keys = (
+            ["town_code", "town_name", "county_code"]
+            if level == "town"
+            else ["county_code", "county_name"]
+        )
+        grouped = merged.groupby(keys, dropna=False, as_index=False)[
+            ["households", "filed", "pre_credited"]
+        ].sum()
+        if level == "town":
+            grouped["code"], grouped["name"] = grouped["town_code"], grouped["town_name"]
+        else:
+            grouped["code"], grouped["name"] = grouped["county_code"], grouped["county_name"]
+            grouped["town_name"] = ""
+    out = grouped[["code", "name", "town_name", "households", "filed", "pre_credited"]].copy()
+    denominator = out["households"].where(out["households"] > 0)
+    out["filing_rate"] = (out["filed"] / denominator).fillna(0.0).astype(float)
+    out["pre_credit_rate"] = (out["pre_credited"] / denominator).fillna(0.0).astype(float)
+    out = out.sort_values("code", kind="stable").reset_index(drop=True)
+    return out[RATE_COLUMNS]
+
+
+def take_snapshot(ws: Workspace) -> int:
+    """Store the counts of every level at this moment (RateSnapshot rows); returns rows stored."""
+    taken_at = datetime.now(UTC)
+    rows = []
+    for level in LEVELS:
+        for rec in rates(ws, level=level).itertuples(index=False):
+            rows.append(
+                {
+                    "taken_at": taken_at,
+                    "level": level,
+                    "code": str(rec.code),
+                    "households": int(rec.households),
+                    "filed": int(rec.filed),
+                    "pre_credited": int(rec.pre_credited),
+                }
+            )
+    if rows:
+        with ws.engine.begin() as conn:
+            conn.execute(insert(RateSnapshot.__table__), rows)  # type: ignore[attr-defined]
+    return len(rows)

@@ -1,0 +1,159 @@
+"""What every page shares: the cached workspace, cached query results keyed by a data stamp (so
+a new import, scoring run or decision shows at once), and Chinese column labels.
+
+Pages render what library functions return; nothing here computes a business figure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import text
+
+from creditfarm import credit_village, households, indicators, review
+from creditfarm.formatting import fmt_pct, fmt_prob, fmt_score, fmt_yuan
+from creditfarm.settings import get_settings
+from creditfarm.workspace import Workspace, open_workspace
+
+__all__ = [
+    "GRADE_ORDER",
+    "LABELS",
+    "cached_credit_villages",
+    "cached_households",
+    "cached_indicators",
+    "cached_members",
+    "cached_queue",
+    "cached_rates",
+    "cached_snapshots",
+    "data_stamp",
+    "display",
+    "workspace",
+]
+
+# Chinese column headers for every table a page shows.
+LABELS: dict[str, str] = {
+    "household_no": "户号", "village_code": "村代码", "village_name": "村", "town_name": "乡镇",
+    "head_name": "户主", "head_id_masked": "户主身份证号", "members": "人口", "filed": "已建档",
+    "grade": "等级", "previous_grade": "上次等级", "score": "评分", "probability": "违约概率",
+    "pre_credit_limit": "预授信额度", "credit_household": "信用户", "thin_file": "薄档案",
+    "vetoed": "有否决项", "reason_text": "复核原因", "code": "代码", "name": "名称",
+    "households": "户籍户数", "pre_credited": "已预授信户数", "filing_rate": "建档率",
+    "pre_credit_rate": "预授信率", "villages": "行政村数", "villages_with_point": "有服务点村数",
+    "service_coverage": "村村有服务覆盖率", "txns": "服务点交易笔数",
+    "txns_per_household": "户均交易笔数", "using_households": "使用服务点户数",
+    "use_share": "使用服务点户占比", "insured_households": "参加农业保险户数",
+    "insurance_coverage": "农业保险覆盖率", "credit_households": "信用户数",
+    "credit_household_share": "信用户占比", "borrowers": "借款户数",
+    "borrowers_without_arrears": "借款户无欠息占比", "non_performing_ratio": "不良贷款率",
+    "credit_village": "信用村", "credit_villages": "信用村数", "credit_village_share": "信用村占比",
+    "credit_town": "信用乡(镇)", "borrower": "借款户", "in_arrears": "有欠息",
+    "loan_balance": "贷款余额", "npl_balance": "不良贷款余额", "as_of": "评估日", "label": "指标",
+    "value": "数值", "threshold": "标准", "comparison": "比较", "passed": "达标",
+    "model_version": "模型版本", "created_at": "评估时间", "action_label": "处理",
+    "decided_limit": "决定额度", "reason": "理由", "decided_by": "经办人", "decided_at": "时间",
+}
+
+GRADE_ORDER = ["AAA", "AA", "A", "B", "C"]
+
+_PCT = {"filing_rate", "pre_credit_rate", "service_coverage", "use_share", "insurance_coverage",
+        "credit_household_share", "borrowers_without_arrears", "non_performing_ratio",
+        "credit_village_share"}
+_YUAN = {"pre_credit_limit", "loan_balance", "npl_balance", "decided_limit"}
+_BOOL = {"filed", "credit_household", "thin_file", "vetoed", "credit_village", "credit_town",
+         "borrower", "in_arrears", "passed", "pre_credited_flag"}
+
+
+@st.cache_resource(show_spinner=False)
+def workspace() -> Workspace:
+    """One workspace (engine, policy) per server process, shared by every session."""
+    return open_workspace(get_settings())
+
+
+def data_stamp(ws: Workspace) -> tuple[Any, ...]:
+    """Newest ids of the tables pages read: a cache key that changes after an import, a
+    scoring run, a decision or a snapshot."""
+    with ws.engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT (SELECT MAX(id) FROM importrun), (SELECT MAX(id) FROM assessment), "
+                "(SELECT MAX(id) FROM decision), (SELECT MAX(id) FROM ratesnapshot), "
+                "(SELECT COUNT(*) FROM household)"
+            )
+        ).one()
+    return tuple(row)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_households(stamp: tuple[Any, ...]) -> pd.DataFrame:
+    return households.household_frame(workspace())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_members(stamp: tuple[Any, ...]) -> pd.DataFrame:
+    return households.members_frame(workspace())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_queue(stamp: tuple[Any, ...], role: str) -> pd.DataFrame:
+    ws = workspace()
+    return review.review_queue(ws, role=role, frame=cached_households(stamp))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_rates(stamp: tuple[Any, ...], level: str) -> pd.DataFrame:
+    from creditfarm.rates import rates
+
+    return rates(workspace(), level=level)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_indicators(stamp: tuple[Any, ...], level: str) -> pd.DataFrame:
+    return indicators.indicators(workspace(), level=level)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_snapshots(stamp: tuple[Any, ...]) -> pd.DataFrame:
+    with workspace().engine.connect() as conn:
+        frame = pd.read_sql(
+            text("SELECT taken_at, level, code, households, filed, pre_credited FROM ratesnapshot"),
+            conn,
+        )
+    frame["taken_at"] = pd.to_datetime(frame["taken_at"], utc=True, format="ISO8601")
+    return frame
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_credit_villages(
+    stamp: tuple[Any, ...], role: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(per-household facts, villages, towns)."""
+    ws = workspace()
+    facts = credit_village.village_households(ws, role=role, frame=cached_households(stamp))
+    villages = credit_village.assess_villages(ws, households=facts)
+    return facts, villages, credit_village.assess_towns(ws, villages)
+
+
+def display(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """A copy for st.dataframe: chosen columns, numbers formatted the Chinese way, Chinese
+    headers."""
+    frame = frame[columns] if columns else frame
+    out = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        values = frame[col]
+        if col in _PCT:
+            out[col] = values.map(fmt_pct)
+        elif col in _YUAN:
+            out[col] = values.map(fmt_yuan)
+        elif col == "probability":
+            out[col] = values.map(fmt_prob)
+        elif col == "score":
+            out[col] = values.map(fmt_score)
+        elif col in _BOOL:
+            out[col] = values.map(lambda v: "是" if bool(v) and not pd.isna(v) else "否")
+        elif col == "grade":
+            out[col] = values.fillna("未评级")
+        else:
+            out[col] = values
+    return out.rename(columns=LABELS).reset_index(drop=True)

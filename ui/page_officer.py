@@ -1,0 +1,254 @@
+"""农户评估 — the loan officer's page: search, household card, explanation, decision, queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from creditfarm import households, review
+from creditfarm.contract import SOURCES
+from creditfarm.formatting import fmt_count, fmt_date, fmt_prob, fmt_score, fmt_yuan
+from ui.common import (
+    GRADE_ORDER,
+    cached_households,
+    cached_members,
+    cached_queue,
+    data_stamp,
+    display,
+    workspace,
+)
+
+ws = workspace()
+stamp = data_stamp(ws)
+role = ws.settings.role
+
+_AMOUNT_FIELDS = {"machinery_value", "annual_income", "annual_expense", "deposits", "other_debt"}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _card(stamp: tuple[Any, ...], household_no: str, role: str) -> households.HouseholdCard:
+    return households.household_card(workspace(), household_no=household_no, role=role)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _explanation(stamp: tuple[Any, ...], household_no: str) -> dict[str, Any] | None:
+    from creditfarm.explain.household import explain_household
+
+    try:
+        return explain_household(workspace(), household_no=household_no)
+    except LookupError:
+        return None
+
+
+def _label_of(field: str) -> str:
+    column = SOURCES["archive"].column(field)
+    return column.aliases[0] if column.aliases else field
+
+
+def _archive_table(archive: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for key, value in archive.items():
+        if key in _AMOUNT_FIELDS:
+            shown = fmt_yuan(value)
+        elif key == "filed_date":
+            shown = fmt_date(pd.Timestamp(value).date()) if value else "—"
+        elif key in ("land_area_mu", "transferred_in_mu"):
+            shown = "—" if value is None else f"{float(value):g}亩"
+        else:
+            shown = "—" if value is None else str(value)
+        rows.append({"项目": _label_of(key), "内容": shown})
+    return pd.DataFrame(rows)
+
+
+def _explanation_block(household_no: str) -> None:
+    from creditfarm.charts import waterfall
+    from creditfarm.explain import LOWERED, RAISED, feature_infos
+
+    explained = _explanation(stamp, household_no)
+    if explained is None:
+        st.info("本户尚无评估结果。")
+        return
+    rules = explained.get("policy_rules") or []
+    if rules:
+        st.markdown("**政策规则（否决与限额，属于规则而非模型统计）**")
+        for rule in rules:
+            kind = "一票否决" if rule["kind"] == "veto" else "额度限制"
+            st.warning(f"{kind}：{rule['sentence']}")
+    contributions = explained.get("contributions") or {}
+    if contributions:
+        infos = feature_infos([k for k in contributions if k != "_base"])
+        labels = {k: info.zh for k, info in infos.items()}
+        st.plotly_chart(waterfall(contributions, labels=labels), width="stretch",
+                        key=f"waterfall-{household_no}")
+    reasons = explained.get("reasons") or {}
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**降低评分的因素**")
+        for r in reasons.get(LOWERED, []):
+            st.markdown(f"- 【{r.get('source_zh', '')}】{r['sentence']}")
+    with right:
+        st.markdown("**提高评分的因素**")
+        for r in reasons.get(RAISED, []):
+            st.markdown(f"- 【{r.get('source_zh', '')}】{r['sentence']}")
+
+
+def _decision_form(card: households.HouseholdCard, prefix: str) -> None:
+    assessment = card.assessment
+    if assessment is None:
+        return
+    st.markdown("#### 人工决定")
+    with st.form(f"{prefix}-decision-{card.household_no}", clear_on_submit=True):
+        action = st.radio("处理方式", list(review.ACTIONS), format_func=review.ACTIONS.get,
+                          horizontal=True, key=f"{prefix}-action")
+        new_limit = st.number_input("调整后的额度（元，仅“调整额度”时使用）", min_value=0.0,
+                                    value=float(assessment["pre_credit_limit"]), step=1000.0,
+                                    key=f"{prefix}-limit")
+        reason = st.text_area("理由（必填）", key=f"{prefix}-reason")
+        submitted = st.form_submit_button("保存决定")
+    if submitted:
+        try:
+            decision = review.record_decision(
+                ws, assessment_id=int(assessment["id"]), action=action, reason=reason,
+                limit=new_limit if action == "adjust" else None,
+            )
+        except review.DecisionError as exc:
+            st.error(str(exc))
+        else:
+            st.success(
+                f"已保存：{review.ACTIONS[decision.action]}，额度 {fmt_yuan(decision.limit)}，"
+                f"经办人 {decision.decided_by}"
+            )
+
+
+def render_card(household_no: str, prefix: str) -> None:
+    card = _card(stamp, household_no, role)
+    st.subheader(f"户号 {card.household_no} · {card.town_name or ''}{card.village_name or ''}"
+                 f" · 户主 {card.head_name}")
+    a = card.assessment
+    if a is not None:
+        cols = st.columns(6)
+        cols[0].metric("等级", a["grade"])
+        cols[1].metric("评分", fmt_score(a["score"]))
+        cols[2].metric("违约概率", fmt_prob(a["probability"]))
+        cols[3].metric("预授信额度", fmt_yuan(a["pre_credit_limit"]))
+        cols[4].metric("信用户", "是" if a["credit_household"] else "否")
+        cols[5].metric("薄档案", "是" if a["thin_file"] else "否")
+        st.caption(f"评估日 {fmt_date(a['as_of'])} · 模型 {a['model_version']} · "
+                   f"政策 {a['policy_version']}")
+    else:
+        st.info("本户尚未评级（未建档或尚未运行评分）。")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**家庭成员**")
+        st.dataframe(
+            pd.DataFrame(card.members).rename(
+                columns={"name": "姓名", "relation": "与户主关系", "id_masked": "身份证号",
+                         "age": "年龄"}
+            ),
+            hide_index=True, width="stretch",
+        )
+        st.markdown("**数据来源**")
+        st.dataframe(
+            pd.DataFrame(
+                {"来源": [s["title"] for s in card.sources],
+                 "状态": ["有" if s["present"] else "缺" for s in card.sources],
+                 "条数": [fmt_count(s["rows"]) for s in card.sources]}
+            ),
+            hide_index=True, width="stretch",
+        )
+    with right:
+        st.markdown("**档案信息**")
+        if card.archive is None:
+            st.info("本户未建档。")
+        else:
+            st.dataframe(_archive_table(card.archive), hide_index=True, width="stretch")
+        pay = card.payments
+        st.markdown(
+            f"**助农取款服务点交易**：{fmt_count(pay['transactions'], '笔')}"
+            + (f"（{fmt_date(pay['first'])} 至 {fmt_date(pay['last'])}）" if pay["first"] else "")
+        )
+    st.markdown("#### 评分解释")
+    _explanation_block(household_no)
+    st.markdown("#### 等级历史")
+    if card.history.empty:
+        st.caption("暂无。")
+    else:
+        st.dataframe(
+            display(card.history, ["as_of", "model_version", "grade", "score", "probability",
+                                   "pre_credit_limit", "credit_household", "created_at"]),
+            hide_index=True, width="stretch",
+        )
+    made = review.decisions(ws, household_no=household_no)
+    if not made.empty:
+        st.markdown("**人工决定记录**")
+        st.dataframe(
+            display(made, ["decided_at", "decided_by", "action_label", "decided_limit", "reason",
+                           "grade", "as_of"]),
+            hide_index=True, width="stretch",
+        )
+    _decision_form(card, prefix)
+
+
+def _option_label(frame: pd.DataFrame) -> dict[str, str]:
+    return {
+        r.household_no: f"{r.household_no} · {r.head_name} · {r.village_name or ''}"
+        f" · {r.grade if isinstance(r.grade, str) else '未评级'}"
+        for r in frame.itertuples()
+    }
+
+
+st.title("农户评估")
+search_tab, queue_tab = st.tabs(["农户查询", "待复核队列"])
+
+with search_tab:
+    frame = cached_households(stamp)
+    villages = households.village_options(ws)
+    village_labels = dict(zip(villages["village_code"], villages["label"], strict=True))
+    c1, c2, c3, c4, c5 = st.columns(5)
+    name = c1.text_input("姓名", key="q_name")
+    id_query = c2.text_input("身份证号（可输入前6位或后4位）", key="q_id")
+    village = c3.selectbox("村", [""] + list(village_labels), key="q_village",
+                           format_func=lambda c: village_labels.get(c, "全部"))
+    grade = c4.selectbox("等级", ["", *GRADE_ORDER], key="q_grade",
+                         format_func=lambda g: g or "全部")
+    status = c5.selectbox("状态", ["", *households.STATUSES], key="q_status",
+                          format_func=lambda s: households.STATUSES.get(s, "全部"))
+    found = households.search_households(
+        ws, name=name or None, id_query=id_query or None, village_code=village or None,
+        grade=grade or None, status=status or None, role=role, frame=frame,
+        members=cached_members(stamp), limit=None,
+    )
+    st.caption(f"共 {fmt_count(len(found), '户')}（最多显示 500 户）")
+    found = found.head(500)
+    st.dataframe(
+        display(found, ["household_no", "town_name", "village_name", "head_name",
+                        "head_id_masked", "members", "filed", "grade", "score", "probability",
+                        "pre_credit_limit", "credit_household", "thin_file", "vetoed"]),
+        hide_index=True, width="stretch", height=300,
+    )
+    labels = _option_label(found)
+    chosen = st.selectbox("选择农户查看详情", [""] + list(labels), key="household",
+                          format_func=lambda h: labels.get(h, "请选择"))
+    if chosen:
+        render_card(chosen, "s")
+
+with queue_tab:
+    queue = cached_queue(stamp, role)
+    st.caption(
+        f"需人工复核 {fmt_count(len(queue), '户')}：评分距等级边界 "
+        f"{ws.policy.review.borderline_points:g} 分以内、等级变化、薄档案、档案与户籍不一致。"
+        "已对最新评估作出决定的农户不再列出。"
+    )
+    st.dataframe(
+        display(queue, ["household_no", "village_name", "head_name", "grade", "previous_grade",
+                        "score", "reason_text"]),
+        hide_index=True, width="stretch", height=300,
+    )
+    q_labels = {r.household_no: f"{r.household_no} · {r.head_name} · {r.reason_text}"
+                for r in queue.itertuples()}
+    picked = st.selectbox("选择待复核农户", [""] + list(q_labels), key="queue_household",
+                          format_func=lambda h: q_labels.get(h, "请选择"))
+    if picked:
+        render_card(picked, "q")

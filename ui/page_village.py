@@ -1,0 +1,81 @@
+"""信用村评定 — every village's criteria (value, threshold, pass/fail), the 信用乡(镇) roll-up,
+export, and the households behind each figure."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from creditfarm.credit_village import CRITERIA, criteria_long, export_xlsx
+from creditfarm.formatting import fmt_count, fmt_pct
+from ui.common import cached_credit_villages, data_stamp, display, workspace
+
+ws = workspace()
+stamp = data_stamp(ws)
+role = ws.settings.role
+rules = ws.policy.credit_village
+
+st.title("信用村评定")
+st.caption(
+    "标准（政策文件）：信用户占比 ≥ {}，借款户无欠息占比 ≥ {}，不良贷款率 < {}，建档率 ≥ {}；"
+    "信用乡(镇)：信用村占比 ≥ {}".format(
+        fmt_pct(rules.min_credit_household_share, 0), fmt_pct(rules.min_borrowers_without_arrears, 0),
+        fmt_pct(rules.max_non_performing_ratio, 0), fmt_pct(rules.min_filing_rate, 0),
+        fmt_pct(ws.policy.credit_town.min_credit_village_share, 0),
+    )
+)
+facts, villages, towns = cached_credit_villages(stamp, role)
+m = st.columns(3)
+m[0].metric("行政村", fmt_count(len(villages), "个"))
+m[1].metric("信用村", fmt_count(villages["credit_village"].sum(), "个"))
+m[2].metric("信用乡(镇)", f"{int(towns['credit_town'].sum())} / {len(towns)}")
+
+st.markdown("**各村评定（未达标的排在前面）**")
+columns = ["village_code", "village_name", "town_name", "households"]
+for c in CRITERIA:
+    columns += [c.key, f"{c.key}_pass"]
+columns.append("credit_village")
+shown = display(villages, columns).rename(
+    columns={f"{c.key}_pass": f"{c.label}达标" for c in CRITERIA}
+)
+for c in CRITERIA:
+    shown[f"{c.label}达标"] = shown[f"{c.label}达标"].map(lambda v: "达标" if v else "未达标")
+st.dataframe(shown, hide_index=True, width="stretch", height=320)
+
+st.markdown("**信用乡(镇)评定**")
+st.dataframe(display(towns, ["town_name", "villages", "credit_villages", "credit_village_share",
+                             "credit_town"]),
+             hide_index=True, width="stretch")
+
+st.download_button(
+    "导出评定结果（Excel）", export_xlsx(ws, villages, towns), file_name="信用村评定.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="export-village",
+)
+
+st.markdown("### 单村明细")
+labels = {r.village_code: f"{r.town_name} · {r.village_name}" for r in villages.itertuples()}
+code = st.selectbox("选择村", [""] + list(labels), key="village",
+                    format_func=lambda c: labels.get(c, "请选择"))
+if code:
+    st.dataframe(display(criteria_long(ws, villages[villages["village_code"] == code]),
+                         ["label", "value", "comparison", "threshold", "passed"]).assign(
+                     数值=lambda f: f["数值"].map(fmt_pct), 标准=lambda f: f["标准"].map(fmt_pct)),
+                 hide_index=True, width="stretch")
+    behind = {
+        "credit_household": "信用户", "filed": "已建档户", "borrower": "借款户",
+        "in_arrears": "有欠息借款户", "npl": "有不良贷款户", "all": "全部户籍户",
+    }
+    which = st.radio("查看数字背后的农户", list(behind), format_func=behind.get, horizontal=True,
+                     key="behind")
+    rows = facts[facts["village_code"] == code]
+    if which == "npl":
+        rows = rows[rows["npl_balance"] > 0]
+    elif which != "all":
+        rows = rows[rows[which]]
+    st.caption(f"{behind[which]}：{fmt_count(len(rows), '户')}")
+    if role in ("loan_officer", "admin"):
+        st.dataframe(display(rows, ["household_no", "head_name", "filed", "grade",
+                                    "credit_household", "borrower", "in_arrears", "loan_balance",
+                                    "npl_balance"]),
+                     hide_index=True, width="stretch")
+    else:
+        st.info("农户明细仅对信贷员角色开放。")

@@ -48,11 +48,23 @@ class Criterion:
 
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion("credit_household_share", "信用户占比", "min_credit_household_share", True,
-              "credit_household"),
-    Criterion("borrowers_without_arrears", "借款户无欠息占比", "min_borrowers_without_arrears",
-              True, "borrower"),
-    Criterion("non_performing_ratio", "不良贷款率", "max_non_performing_ratio", False, "npl_balance"),
+    Criterion(
+        "credit_household_share",
+        "信用户占比",
+        "min_credit_household_share",
+        True,
+        "credit_household",
+    ),
+    Criterion(
+        "borrowers_without_arrears",
+        "借款户无欠息占比",
+        "min_borrowers_without_arrears",
+        True,
+        "borrower",
+    ),
+    Criterion(
+        "non_performing_ratio", "不良贷款率", "max_non_performing_ratio", False, "npl_balance"
+    ),
     Criterion("filing_rate", "建档率", "min_filing_rate", True, "filed"),
 )
 
@@ -99,8 +111,17 @@ def village_households(
     if village_code:
         hh = hh[hh["village_code"] == village_code]
     out = hh[
-        ["household_no", "village_code", "village_name", "town_code", "town_name", "head_name",
-         "filed", "grade", "credit_household"]
+        [
+            "household_no",
+            "village_code",
+            "village_name",
+            "town_code",
+            "town_name",
+            "head_name",
+            "filed",
+            "grade",
+            "credit_household",
+        ]
     ].merge(_loans_by_household(ws), on="household_no", how="left")
     out["head_name"] = out["head_name"].map(lambda n: show_name(n, role))
     for col in ("borrower", "in_arrears"):
@@ -115,8 +136,9 @@ def assess_villages(ws: Workspace, *, households: pd.DataFrame | None = None) ->
     ``credit_village`` (all pass); villages failing first, then by code."""
     hh = village_households(ws) if households is None else households
     rules = ws.policy.credit_village
-    grouped = hh.groupby(["village_code", "village_name", "town_code", "town_name"],
-                         dropna=False, as_index=False)
+    grouped = hh.groupby(
+        ["village_code", "village_name", "town_code", "town_name"], dropna=False, as_index=False
+    )
     out = grouped.agg(
         households=("household_no", "size"),
         filed=("filed", "sum"),
@@ -191,7 +213,9 @@ def export_xlsx(ws: Workspace, villages: pd.DataFrame, towns: pd.DataFrame) -> b
     with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
         book = writer.book
         title = book.add_format({"bold": True, "font_size": 14})
-        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+        head = book.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}
+        )
         pct = book.add_format({"num_format": "0.0%", "border": 1})
         plain = book.add_format({"border": 1})
         sheet = book.add_worksheet("信用村评定")
@@ -214,14 +238,17 @@ def export_xlsx(ws: Workspace, villages: pd.DataFrame, towns: pd.DataFrame) -> b
                     sheet.write(i, 4 + 2 * k, "无借款户", plain)
                 else:
                     sheet.write_number(i, 4 + 2 * k, float(value), pct)
-                sheet.write(i, 5 + 2 * k, "达标" if getattr(v, f"{c.key}_pass") else "未达标", plain)
+                sheet.write(
+                    i, 5 + 2 * k, "达标" if getattr(v, f"{c.key}_pass") else "未达标", plain
+                )
             sheet.write(i, 4 + 2 * len(CRITERIA), "信用村" if v.credit_village else "未达标", plain)
         sheet.set_column(0, 2, 14)
         sheet.set_column(3, len(headers), 12)
         sheet2 = book.add_worksheet("信用乡镇评定")
         sheet2.write(0, 0, "信用乡(镇)评定结果", title)
-        for j, h in enumerate(["乡镇", "行政村数(个)", "信用村数(个)", "信用村占比(%)", "标准",
-                               "评定结果"]):
+        for j, h in enumerate(
+            ["乡镇", "行政村数(个)", "信用村数(个)", "信用村占比(%)", "标准", "评定结果"]
+        ):
             sheet2.write(2, j, h, head)
         for i, t in enumerate(towns.itertuples(), start=3):
             sheet2.write(i, 0, t.town_name or "", plain)

@@ -27,7 +27,8 @@ def household_groups(data: CountyData, meta: pd.DataFrame) -> pd.DataFrame:
     for col in ("ethnicity", "gender"):
         values = head.map(persons[col]) if len(persons) else pd.Series(None, index=head.index)
         out[col] = values.fillna(_UNKNOWN).replace("", _UNKNOWN).astype(str)
-    poverty = meta.get("poverty_status", pd.Series("", index=meta.index)).fillna("")
+    column = "poverty_group" if "poverty_group" in meta else "poverty_status"
+    poverty = meta.get(column, pd.Series("", index=meta.index)).fillna("")
     out["poverty"] = poverty.replace("", "非扶贫户").astype(str)
     return out
 

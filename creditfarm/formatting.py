@@ -53,7 +53,7 @@ def fmt_count(value: float | None, unit: str = "") -> str:
     """A count with thousands separators and an optional unit: 1234, 户 → 1,234户."""
     if _missing(value):
         return MISSING
-    return f"{int(round(float(value))):,}{unit}"  # type: ignore[arg-type]
+    return f"{round(float(value)):,}{unit}"  # type: ignore[arg-type]
 
 
 def fmt_score(value: float | None) -> str:

@@ -46,8 +46,17 @@ STATUSES: dict[str, str] = {
 OFFICER_ROLES = ("loan_officer", "admin")
 
 _ASSESSMENT_COLUMNS = [
-    "assessment_id", "as_of", "model_version", "probability", "score", "grade",
-    "credit_household", "pre_credit_limit", "pre_credited", "thin_file", "vetoes",
+    "assessment_id",
+    "as_of",
+    "model_version",
+    "probability",
+    "score",
+    "grade",
+    "credit_household",
+    "pre_credit_limit",
+    "pre_credited",
+    "thin_file",
+    "vetoes",
 ]
 
 
@@ -145,13 +154,17 @@ def household_frame(ws: Workspace) -> pd.DataFrame:
 
 def village_options(ws: Workspace) -> pd.DataFrame:
     """Villages for pickers: village_code, village_name, town_name, label (镇 · 村)."""
-    frame = _read(ws, "SELECT village_code, village_name, town_name FROM region ORDER BY town_name, village_code")
+    frame = _read(
+        ws,
+        "SELECT village_code, village_name, town_name FROM region ORDER BY town_name, village_code",
+    )
     frame["label"] = frame["town_name"].fillna("") + " · " + frame["village_name"].fillna("")
     return frame
 
 
 def _id_matcher(query: str) -> Any:
-    """A predicate on full ID numbers for what an officer may type: a full ID, a masked ID (前6后4 with stars), or a fragment (start or end of the ID)."""
+    """A predicate on full ID numbers for what an officer may type: a full ID, a masked ID
+    (前6后4 with stars), or a fragment (start or end of the ID)."""
     value = normalize_text(query).upper()
     checked = check_id(value)
     if checked.ok:
@@ -247,10 +260,26 @@ class HouseholdCard:
 
 
 _ARCHIVE_FIELDS = [
-    "archive_id", "filed_date", "village_code", "phone", "household_size", "labor_count",
-    "head_education", "main_industry", "main_crops", "land_area_mu", "transferred_in_mu",
-    "livestock_units", "house_type", "machinery_value", "annual_income", "annual_expense",
-    "deposits", "other_debt", "village_evaluation", "collector",
+    "archive_id",
+    "filed_date",
+    "village_code",
+    "phone",
+    "household_size",
+    "labor_count",
+    "head_education",
+    "main_industry",
+    "main_crops",
+    "land_area_mu",
+    "transferred_in_mu",
+    "livestock_units",
+    "house_type",
+    "machinery_value",
+    "annual_income",
+    "annual_expense",
+    "deposits",
+    "other_debt",
+    "village_evaluation",
+    "collector",
 ]
 
 
@@ -312,8 +341,12 @@ def household_card(ws: Workspace, *, household_no: str, role: str | None = None)
     payments = _payments(ws, keys)
     sources.insert(
         2,
-        {"source": "payments", "title": SOURCES["payments"].title,
-         "present": payments["transactions"] > 0, "rows": payments["transactions"]},
+        {
+            "source": "payments",
+            "title": SOURCES["payments"].title,
+            "present": payments["transactions"] > 0,
+            "rows": payments["transactions"],
+        },
     )
     assessment = None
     if not history.empty:
@@ -335,7 +368,9 @@ def household_card(ws: Workspace, *, household_no: str, role: str | None = None)
 
 def _archive(ws: Workspace, household_no: str) -> dict[str, Any] | None:
     frame = _read(
-        ws, "SELECT * FROM archive WHERE household_no = :hh ORDER BY filed_date DESC", hh=household_no
+        ws,
+        "SELECT * FROM archive WHERE household_no = :hh ORDER BY filed_date DESC",
+        hh=household_no,
     )
     if frame.empty:
         return None
@@ -362,7 +397,8 @@ def _sources(ws: Workspace, keys: list[str], *, filed: bool) -> list[dict[str, A
     clause, params = _in_clause(keys)
     gov = _read(
         ws,
-        f"SELECT source, COUNT(*) AS n FROM govrecord WHERE person_key IN ({clause}) GROUP BY source",
+        f"SELECT source, COUNT(*) AS n FROM govrecord WHERE person_key IN ({clause}) "
+        "GROUP BY source",
         **params,
     )
     gov_counts = dict(zip(gov["source"], gov["n"], strict=True))
@@ -370,11 +406,24 @@ def _sources(ws: Workspace, keys: list[str], *, filed: bool) -> list[dict[str, A
     cards = _read(ws, f"SELECT COUNT(*) AS n FROM card WHERE person_key IN ({clause})", **params)
     out = [
         {"source": "hukou", "title": SOURCES["hukou"].title, "present": True, "rows": len(keys)},
-        {"source": "archive", "title": SOURCES["archive"].title, "present": filed, "rows": int(filed)},
-        {"source": "cards", "title": SOURCES["cards"].title,
-         "present": int(cards["n"].iloc[0]) > 0, "rows": int(cards["n"].iloc[0])},
-        {"source": "loans", "title": SOURCES["loans"].title,
-         "present": int(loans["n"].iloc[0]) > 0, "rows": int(loans["n"].iloc[0])},
+        {
+            "source": "archive",
+            "title": SOURCES["archive"].title,
+            "present": filed,
+            "rows": int(filed),
+        },
+        {
+            "source": "cards",
+            "title": SOURCES["cards"].title,
+            "present": int(cards["n"].iloc[0]) > 0,
+            "rows": int(cards["n"].iloc[0]),
+        },
+        {
+            "source": "loans",
+            "title": SOURCES["loans"].title,
+            "present": int(loans["n"].iloc[0]) > 0,
+            "rows": int(loans["n"].iloc[0]),
+        },
     ]
     for name in GOVERNMENT_SOURCES:
         n = int(gov_counts.get(name, 0))

@@ -69,7 +69,8 @@ def _household_base(ws: Workspace) -> pd.DataFrame:
     )
     insured = _read(
         ws,
-        "SELECT DISTINCT p.household_no FROM govrecord g JOIN person p ON p.person_key = g.person_key "
+        "SELECT DISTINCT p.household_no FROM govrecord g "
+        "JOIN person p ON p.person_key = g.person_key "
         "WHERE g.source = 'agri_insurance' AND p.household_no IS NOT NULL",
     )
     households["insured"] = households["household_no"].isin(insured["household_no"])
@@ -100,8 +101,11 @@ def indicators(ws: Workspace, *, level: str = "village", as_of: date | None = No
     hh["txns"] = hh["txns"].fillna(0).astype(int)
     hh["code"], hh["name"], hh["town"] = _area_keys(hh, level)
 
-    regions = _read(ws, "SELECT village_code, village_name, town_code, town_name, county_code, "
-                        "county_name FROM region")
+    regions = _read(
+        ws,
+        "SELECT village_code, village_name, town_code, town_name, county_code, "
+        "county_name FROM region",
+    )
     points = _read(ws, "SELECT village_code, status FROM point")
     active = points[~points["status"].fillna("").isin(INACTIVE_POINT_STATUSES)]
     regions["has_point"] = regions["village_code"].isin(active["village_code"])
@@ -117,10 +121,18 @@ def indicators(ws: Workspace, *, level: str = "village", as_of: date | None = No
         insured_households=("insured", "sum"),
     )
     out = areas.merge(villages, on="code", how="outer")
-    for col in ("households", "txns", "using_households", "insured_households", "villages",
-                "villages_with_point"):
+    for col in (
+        "households",
+        "txns",
+        "using_households",
+        "insured_households",
+        "villages",
+        "villages_with_point",
+    ):
         out[col] = out[col].fillna(0).astype(int)
-    out["service_coverage"] = out["villages_with_point"] / out["villages"].where(out["villages"] > 0)
+    out["service_coverage"] = out["villages_with_point"] / out["villages"].where(
+        out["villages"] > 0
+    )
     per_hh = out["households"].where(out["households"] > 0)
     out["txns_per_household"] = out["txns"] / per_hh
     out["use_share"] = out["using_households"] / per_hh
@@ -128,9 +140,23 @@ def indicators(ws: Workspace, *, level: str = "village", as_of: date | None = No
     out["service_target"] = ws.policy.indicators.service_point_coverage
     out["insurance_target"] = ws.policy.indicators.agri_insurance_coverage
     out = out.rename(columns={"town": "town_name"})
-    columns = ["code", "name", "town_name", "villages", "villages_with_point", "service_coverage",
-               "households", "txns", "txns_per_household", "using_households", "use_share",
-               "insured_households", "insurance_coverage", "service_target", "insurance_target"]
+    columns = [
+        "code",
+        "name",
+        "town_name",
+        "villages",
+        "villages_with_point",
+        "service_coverage",
+        "households",
+        "txns",
+        "txns_per_household",
+        "using_households",
+        "use_share",
+        "insured_households",
+        "insurance_coverage",
+        "service_target",
+        "insurance_target",
+    ]
     return out[columns].sort_values("code").reset_index(drop=True)
 
 
@@ -151,8 +177,16 @@ def monthly_report_xlsx(
         book = writer.book
         title = book.add_format({"bold": True, "font_size": 14})
         note = book.add_format({"italic": True, "font_color": "#555555"})
-        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
-                                "valign": "vcenter", "align": "center"})
+        head = book.add_format(
+            {
+                "bold": True,
+                "bg_color": "#DDEBF7",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+                "align": "center",
+            }
+        )
         plain = book.add_format({"border": 1})
         num = book.add_format({"border": 1, "num_format": "#,##0"})
         dec = book.add_format({"border": 1, "num_format": "#,##0.0"})
@@ -162,13 +196,25 @@ def monthly_report_xlsx(
         sheet = book.add_worksheet("建档与预授信")
         sheet.merge_range(0, 0, 0, 11, f"{unit_name}农户建档与预授信情况月报（{period}）", title)
         sheet.write(1, 0, "单位：户、%；目标为县域普惠金融方案年度目标", note)
-        headers = ["代码", "名称", "所属乡镇", "户籍户数(户)", "已建档户数(户)", "建档率(%)",
-                   "建档率目标(%)", "建档率差距(百分点)", "已预授信户数(户)", "预授信率(%)",
-                   "预授信率目标(%)", "预授信率差距(百分点)"]
+        headers = [
+            "代码",
+            "名称",
+            "所属乡镇",
+            "户籍户数(户)",
+            "已建档户数(户)",
+            "建档率(%)",
+            "建档率目标(%)",
+            "建档率差距(百分点)",
+            "已预授信户数(户)",
+            "预授信率(%)",
+            "预授信率目标(%)",
+            "预授信率差距(百分点)",
+        ]
         for j, h in enumerate(headers):
             sheet.write(2, j, h, head)
         ordered = rates.assign(
-            _below=(rates["filing_rate"] < filing_target) | (rates["pre_credit_rate"] < pre_credit_target)
+            _below=(rates["filing_rate"] < filing_target)
+            | (rates["pre_credit_rate"] < pre_credit_target)
         ).sort_values(["_below", "filing_rate"], ascending=[False, True])
         for i, r in enumerate(ordered.itertuples(), start=3):
             sheet.write(i, 0, str(r.code), plain)
@@ -176,12 +222,17 @@ def monthly_report_xlsx(
             sheet.write(i, 2, str(getattr(r, "town_name", "") or ""), plain)
             sheet.write_number(i, 3, int(r.households), num)
             sheet.write_number(i, 4, int(r.filed), num)
-            sheet.write_number(i, 5, float(r.filing_rate), red if r.filing_rate < filing_target else pct)
+            sheet.write_number(
+                i, 5, float(r.filing_rate), red if r.filing_rate < filing_target else pct
+            )
             sheet.write_number(i, 6, filing_target, pct)
             sheet.write_number(i, 7, (float(r.filing_rate) - filing_target) * 100, dec)
             sheet.write_number(i, 8, int(r.pre_credited), num)
             sheet.write_number(
-                i, 9, float(r.pre_credit_rate), red if r.pre_credit_rate < pre_credit_target else pct
+                i,
+                9,
+                float(r.pre_credit_rate),
+                red if r.pre_credit_rate < pre_credit_target else pct,
             )
             sheet.write_number(i, 10, pre_credit_target, pct)
             sheet.write_number(i, 11, (float(r.pre_credit_rate) - pre_credit_target) * 100, dec)
@@ -193,9 +244,18 @@ def monthly_report_xlsx(
         other = book.add_worksheet("其他指标")
         other.merge_range(0, 0, 0, 9, f"{unit_name}普惠金融其他指标（{period}）", title)
         other.write(1, 0, "服务点使用：近12个月成功交易笔数", note)
-        headers = ["代码", "名称", "行政村数(个)", "有服务点村数(个)", "村村有服务覆盖率(%)",
-                   "户籍户数(户)", "户均服务点交易(笔/户)", "使用服务点户占比(%)",
-                   "参加农业保险户数(户)", "农业保险覆盖率(%)"]
+        headers = [
+            "代码",
+            "名称",
+            "行政村数(个)",
+            "有服务点村数(个)",
+            "村村有服务覆盖率(%)",
+            "户籍户数(户)",
+            "户均服务点交易(笔/户)",
+            "使用服务点户占比(%)",
+            "参加农业保险户数(户)",
+            "农业保险覆盖率(%)",
+        ]
         for j, h in enumerate(headers):
             other.write(2, j, h, head)
         for i, r in enumerate(indicator_table.itertuples(), start=3):
@@ -209,8 +269,12 @@ def monthly_report_xlsx(
             _write_share(other, i, 7, r.use_share, pct, plain)
             other.write_number(i, 8, int(r.insured_households), num)
             _write_share(
-                other, i, 9, r.insurance_coverage,
-                red if (r.insurance_coverage or 0) < r.insurance_target else pct, plain,
+                other,
+                i,
+                9,
+                r.insurance_coverage,
+                red if (r.insurance_coverage or 0) < r.insurance_target else pct,
+                plain,
             )
         other.set_column(0, 9, 13)
     return buffer.getvalue()

@@ -67,6 +67,7 @@ __all__ = [
     "IMPORT_ORDER",
     "REASONS",
     "UNPLACED",
+    "WARNINGS",
     "IngestError",
     "ProgressFn",
     "ingest_file",
@@ -89,8 +90,9 @@ IMPORT_ORDER: tuple[str, ...] = (
     "blacklist",
     "payments",
 )
-# Files a folder import looks at; other files (README, notes) are not exports.
-CANDIDATE_SUFFIXES = (".csv", ".xlsx", ".xls", ".xlsm")
+# Files a folder import looks at (.xls/.xlsm are reported as unsupported, not skipped); other
+# files (README.md, notes) are not exports. A .txt that is not a placeable export is reported.
+CANDIDATE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls", ".xlsm")
 UNPLACED = "unplaced"  # source of the failed run recorded for a file that cannot be placed
 
 # Stable quarantine reason codes and what they mean (Chinese: shown to users).
@@ -110,6 +112,15 @@ REASONS: dict[str, str] = {
     "unknown_card": "卡号不在卡户对照中",
     "duplicate_conflict": "同一主键的记录内容冲突（保留最后一条）",
 }
+# Warning codes: rows kept, but counted so the import report can point at them.
+WARNINGS: dict[str, str] = {
+    "id_upgraded_15_to_18": "15 位旧身份证号已升为 18 位",
+    "id_unknown_region": "身份证号地区码未知（仍接受）",
+    "unknown_point": "交易的服务点不在服务点表中",
+    "payment_extra_columns_not_stored": "交易流水的额外列未保存",
+    "head_name_differs_from_hukou": "档案姓名与户籍不一致",
+    "village_differs_from_hukou": "档案村代码与户籍不一致",
+}
 # Fields that identify the thing a natural key names: two rows with the same key that differ
 # here are not an update but a conflict (e.g. one ID, two different names).
 _IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
@@ -126,6 +137,7 @@ _HEAD_RELATIONS = {"户主", "本人"}
 _CHUNK = 5000
 _HOUSEHOLD = Household.__table__  # type: ignore[attr-defined]
 _POINT = Point.__table__  # type: ignore[attr-defined]
+_PERSON = Person.__table__  # type: ignore[attr-defined]
 
 
 class IngestError(Exception):
@@ -467,6 +479,9 @@ def _import_archive(
         no: code
         for no, code in conn.execute(select(_HOUSEHOLD.c.household_no, _HOUSEHOLD.c.village_code))
     }
+    name_of: dict[str, str] = {
+        key: name for key, name in conn.execute(select(_PERSON.c.person_key, _PERSON.c.name))
+    }
     numeric = [c.name for c in table.source.columns if c.type in ("amount", "number", "int")]
     texts = [
         "archive_id",
@@ -498,6 +513,11 @@ def _import_archive(
         )
         records.append(record)
         out.linked += household is not None
+        if household is not None and name_of.get(key) != v["head_name"]:
+            # Same ID, another name than 户籍 gives: kept (the ID is the key) but counted.
+            out.warnings["head_name_differs_from_hukou"] += 1
+        if code and household is not None and village_of.get(household) != code:
+            out.warnings["village_differs_from_hukou"] += 1
     _upsert(conn, Archive.__table__, records, ["head_person_key"])  # type: ignore[attr-defined]
     out.accepted = len(records)
 

@@ -3,8 +3,11 @@
 Definition: a household observed on date T (filed before T) is **bad** when one of its members'
 loans becomes non-performing — 90+ days past due, or classified 次级/可疑/损失 — within the 12
 months after T, i.e. in (T, T + 12 months]. It is in the **performance population** when a member
-had a loan outstanding at some moment of that window (issued before its end and not repaid before
-T), and it was not already non-performing at T (those are vetoed, not scored).
+had a loan on the book at T (issued before T, not yet repaid), or took one in the window early
+enough that 90 days past its maturity still fall inside the window — a later loan's outcome cannot
+be seen by the window's end and would count as good by construction — and it was not already
+non-performing at T (those are vetoed, not scored). With 1-year loans this leaves almost no
+first-time borrowers in training: thin files are scored by extrapolation (see the model card).
 
 What a snapshot book allows (see ``creditfarm.features.loan_timeline``): outcome fields are as of
 the export, so the 90-day date is *dated* from the overdue spell (repayment at maturity; longer
@@ -21,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from creditfarm.features.build import CountyData
-from creditfarm.features.loan_timeline import dated_loans
+from creditfarm.features.loan_timeline import NPL_DAYS, dated_loans
 
 __all__ = ["HORIZON_MONTHS", "build_labels", "observation_dates", "window_end"]
 
@@ -64,7 +67,13 @@ def build_labels(data: CountyData, *, observed: date, months: int = HORIZON_MONT
     repaid = dated["repaid"].to_numpy()
     issue = dated["issue"].to_numpy()
     event = dated["npl_event"].to_numpy()
-    exposed = (issue < t1) & (np.isnat(repaid) | (repaid > t0))
+    maturity = dated["maturity"].to_numpy()
+    # On the book at T, or issued in the window early enough that 90 days past maturity fall
+    # inside it. A newer loan's outcome cannot be seen by the window's end: it would count as
+    # good by construction and teach the model that new borrowers are safe.
+    on_book = (issue < t0) & (np.isnat(repaid) | (repaid > t0))
+    seen = (issue >= t0) & (issue < t1) & (maturity + np.timedelta64(NPL_DAYS, "D") <= t1)
+    exposed = on_book | seen
     had_event = ~np.isnat(event)
     bad_in_window = had_event & (event > t0) & (event <= t1) & exposed
     already_bad = had_event & (event <= t0) & (np.isnat(repaid) | (repaid > t0))

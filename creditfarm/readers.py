@@ -20,6 +20,7 @@ from creditfarm.normalize import normalize_cell, unit_scale
 
 __all__ = [
     "DATA_SUFFIXES",
+    "TEXT_SUFFIXES",
     "Grid",
     "GridRow",
     "MissingColumnsError",
@@ -34,7 +35,9 @@ __all__ = [
     "read_table",
 ]
 
-DATA_SUFFIXES = (".csv", ".xlsx")
+# Delimited text (bank systems often export .txt / .tsv) is read like CSV.
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+DATA_SUFFIXES = (*TEXT_SUFFIXES, ".xlsx")
 _HEADER_SCAN_ROWS = 10  # title rows an export may put above its header
 _UNIT_RE = re.compile(r"\(([^()]*)\)$")
 
@@ -230,11 +233,13 @@ def read_grid(path: Path, *, source: Source | None = None) -> Grid:
     if not path.is_file():
         raise ReadError(f"{path}: 文件不存在或不可读")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
+    if suffix in TEXT_SUFFIXES:
         return _read_csv(path)
     if suffix == ".xlsx":
         return _read_xlsx(path, source)
-    raise ReadError(f"{path.name}: 不支持的文件类型 {suffix or '(无扩展名)'}（支持 .csv、.xlsx）")
+    raise ReadError(
+        f"{path.name}: 不支持的文件类型 {suffix or '(无扩展名)'}（支持 .csv、.txt、.tsv、.xlsx）"
+    )
 
 
 def _check_required(path: Path, source: Source, found: set[str]) -> None:

@@ -42,6 +42,7 @@ REPORT_COLUMNS = [
     "linked_share",
     "quarantined_by_reason",
     "failed_files",
+    "warnings",
 ]
 QUARANTINE_COLUMNS = ["source", "file", "line", "column", "reason"]
 # Sources whose rows name a person, so "linked to a 户籍 household" means something.
@@ -141,6 +142,7 @@ def run_table(ws: Workspace, *, run_ids: Sequence[int] | None = None) -> pd.Data
                 "duplicates_merged": run["duplicates_merged"],
                 "rows_linked": run["rows_linked"],
                 "quarantined_by_reason": dict(sorted(by_reason.items())),
+                "warnings": dict(run["warnings"] or {}),
                 "message": run["message"] or "",
             }
         )
@@ -157,6 +159,7 @@ def run_table(ws: Workspace, *, run_ids: Sequence[int] | None = None) -> pd.Data
             "duplicates_merged",
             "rows_linked",
             "quarantined_by_reason",
+            "warnings",
             "message",
         ],
     )
@@ -165,12 +168,16 @@ def run_table(ws: Workspace, *, run_ids: Sequence[int] | None = None) -> pd.Data
 def import_report(ws: Workspace, *, run_ids: Sequence[int] | None = None) -> pd.DataFrame:
     """Per source: files, rows read, accepted, quarantined (and by reason), duplicates merged,
     rows linked and their share of accepted rows (missing where rows name no person), failed
-    files. ``run_ids`` None: the current imports (see module doc)."""
+    files, and warnings (rows kept but worth a look) by code. ``run_ids`` None: the current
+    imports (see module doc)."""
     runs = run_table(ws, run_ids=run_ids)
     records = []
     for source, group in runs.groupby("source", sort=False):
         done = group[group["status"] == "done"]
         by_reason: Counter[str] = Counter()
+        warned: Counter[str] = Counter()
+        for counts in done["warnings"]:
+            warned.update(counts)
         for counts in done["quarantined_by_reason"]:
             by_reason.update(counts)
         accepted = int(done["rows_accepted"].sum())
@@ -187,6 +194,7 @@ def import_report(ws: Workspace, *, run_ids: Sequence[int] | None = None) -> pd.
                 "rows_linked": linked,
                 "linked_share": share,
                 "quarantined_by_reason": dict(sorted(by_reason.items())),
+                "warnings": dict(sorted(warned.items())),
                 "failed_files": int((group["status"] == "failed").sum()),
             }
         )
@@ -210,13 +218,18 @@ def mask_row(source: str, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def quarantine_frame(
-    ws: Workspace, *, run_ids: Sequence[int] | None = None, detail: bool = False
+    ws: Workspace,
+    *,
+    run_ids: Sequence[int] | None = None,
+    source: str | None = None,
+    detail: bool = False,
 ) -> pd.DataFrame:
     """Every quarantined row of the runs: ``source,file,line,column,reason``, then the row's
     own fields (union of headers in order of appearance, masked); ``detail`` adds a last
-    column saying why. A row header that repeats a fixed column name gets a ``(原列)`` suffix."""
+    column saying why; ``source`` keeps one source's rows (and so only its headers). A row
+    header that repeats a fixed column name gets a ``(原列)`` suffix."""
     with ws.engine.connect() as conn:
-        ids = [r["id"] for r in _runs(conn, run_ids)]
+        ids = [r["id"] for r in _runs(conn, run_ids) if source is None or r["source"] == source]
         rows = (
             conn.execute(
                 select(_QUARANTINE)

@@ -97,7 +97,7 @@ def decisions(ws: Workspace, *, household_no: str | None = None) -> pd.DataFrame
     """Decisions, newest first: id, assessment_id, household_no, action, action_label, limit,
     reason, decided_by, decided_at, plus the assessment's grade and as_of."""
     sql = (
-        "SELECT d.id, d.assessment_id, d.household_no, d.action, d.\"limit\" AS decided_limit, "
+        'SELECT d.id, d.assessment_id, d.household_no, d.action, d."limit" AS decided_limit, '
         "d.reason, d.decided_by, d.decided_at, a.grade, a.as_of, a.pre_credit_limit "
         "FROM decision d JOIN assessment a ON a.id = d.assessment_id"
     )
@@ -169,8 +169,8 @@ def review_queue(
         hh["grade"].notna() & hh["previous_grade"].notna() & (hh["grade"] != hh["previous_grade"])
     )
     flags["thin_file"] = hh["scored"] & hh["thin_file"]
-    flags["village_conflict"] = (
-        hh["archive_village_code"].notna() & (hh["archive_village_code"] != hh["village_code"])
+    flags["village_conflict"] = hh["archive_village_code"].notna() & (
+        hh["archive_village_code"] != hh["village_code"]
     )
     size = pd.to_numeric(hh["archive_household_size"], errors="coerce")
     flags["size_conflict"] = size.notna() & (size != hh["members"])

@@ -40,11 +40,15 @@ def build_app_county(root: Path) -> AppCounty:
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     settings = Settings(
-        data_dir=root / "data", model_dir=root / "models", secret_key=SECRET, demo_mode=True,
+        data_dir=root / "data",
+        model_dir=root / "models",
+        secret_key=SECRET,
+        demo_mode=True,
         _env_file=None,  # type: ignore[call-arg]
     )
-    result = run_demo(settings, households=APP_COUNTY_HOUSEHOLDS, seed=APP_COUNTY_SEED,
-                      log=lambda _msg: None)
+    result = run_demo(
+        settings, households=APP_COUNTY_HOUSEHOLDS, seed=APP_COUNTY_SEED, log=lambda _msg: None
+    )
     result.workspace.engine.dispose()
     env = {
         "CREDITFARM_DATA_DIR": str(settings.data_dir),
@@ -59,8 +63,8 @@ def build_app_county(root: Path) -> AppCounty:
     return _BUILT["county"]
 
 
-@pytest.fixture(scope="session")
-def app_county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppCounty]:
+@pytest.fixture(scope="session", name="app_county")
+def app_county_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppCounty]:
     """The prepared county, with the environment pointing the app (and get_settings) at it."""
     county = build_app_county(tmp_path_factory.getbasetemp() / "app-county")
     saved = {k: os.environ.get(k) for k in county.env}

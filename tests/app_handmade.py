@@ -32,12 +32,36 @@ def make_id(serial: int, born: str = "19800101") -> str:
 
 def add_regions(ws: Workspace) -> None:
     with session_scope(ws.engine) as s:
-        s.add(Region(village_code=V1, village_name="什玲村", town_code=TOWN1, town_name="什玲镇",
-                     county_code="469029", county_name="保亭县"))
-        s.add(Region(village_code=V2, village_name="八村", town_code=TOWN1, town_name="什玲镇",
-                     county_code="469029", county_name="保亭县"))
-        s.add(Region(village_code=V3, village_name="加茂村", town_code=TOWN2, town_name="加茂镇",
-                     county_code="469029", county_name="保亭县"))
+        s.add(
+            Region(
+                village_code=V1,
+                village_name="什玲村",
+                town_code=TOWN1,
+                town_name="什玲镇",
+                county_code="469029",
+                county_name="保亭县",
+            )
+        )
+        s.add(
+            Region(
+                village_code=V2,
+                village_name="八村",
+                town_code=TOWN1,
+                town_name="什玲镇",
+                county_code="469029",
+                county_name="保亭县",
+            )
+        )
+        s.add(
+            Region(
+                village_code=V3,
+                village_name="加茂村",
+                town_code=TOWN2,
+                town_name="加茂镇",
+                county_code="469029",
+                county_name="保亭县",
+            )
+        )
 
 
 def add_household(
@@ -62,19 +86,34 @@ def add_household(
             id_number = make_id(serial)
             key = hash_key(id_number, ws.secret)
             keys.append(key)
-            s.add(Person(person_key=key, id_number=id_number, name=name,
-                         household_no=household_no, relation_to_head=relation,
-                         village_code=village, birth_date=date(1980, 1, 1)))
+            s.add(
+                Person(
+                    person_key=key,
+                    id_number=id_number,
+                    name=name,
+                    household_no=household_no,
+                    relation_to_head=relation,
+                    village_code=village,
+                    birth_date=date(1980, 1, 1),
+                )
+            )
         s.flush()
         head = s.get(Household, household_no)
         assert head is not None
         head.head_person_key = keys[0]
         if filed:
-            s.add(Archive(head_person_key=keys[0], household_no=household_no,
-                          head_name=members[0][0], filed_date=date(2021, 3, 1),
-                          village_code=archive_village or village,
-                          household_size=archive_size if archive_size is not None else len(members),
-                          phone=phone, annual_income=income))
+            s.add(
+                Archive(
+                    head_person_key=keys[0],
+                    household_no=household_no,
+                    head_name=members[0][0],
+                    filed_date=date(2021, 3, 1),
+                    village_code=archive_village or village,
+                    household_size=archive_size if archive_size is not None else len(members),
+                    phone=phone,
+                    annual_income=income,
+                )
+            )
     return keys
 
 
@@ -96,12 +135,24 @@ def add_assessment(
 ) -> int:
     credit = grade in ("AAA", "AA", "A") and not vetoes if credit is None else credit
     with session_scope(ws.engine) as s:
-        a = Assessment(household_no=household_no, village_code=village, as_of=as_of,
-                       model_version=model_version, policy_version="p", probability=0.05,
-                       score=score, grade=grade, credit_household=credit,
-                       pre_credit_limit=limit, pre_credited=limit > 0 and not vetoes,
-                       thin_file=thin_file, vetoes=vetoes or [], caps=[],
-                       contributions=contributions or {}, reasons=reasons or {})
+        a = Assessment(
+            household_no=household_no,
+            village_code=village,
+            as_of=as_of,
+            model_version=model_version,
+            policy_version="p",
+            probability=0.05,
+            score=score,
+            grade=grade,
+            credit_household=credit,
+            pre_credit_limit=limit,
+            pre_credited=limit > 0 and not vetoes,
+            thin_file=thin_file,
+            vetoes=vetoes or [],
+            caps=[],
+            contributions=contributions or {},
+            reasons=reasons or {},
+        )
         s.add(a)
         s.flush()
         assert a.id is not None
@@ -119,9 +170,18 @@ def add_loan(
     status: str = "未结清",
 ) -> None:
     with session_scope(ws.engine) as s:
-        s.add(Loan(loan_id=loan_id, person_key=person_key, issue_date=date(2021, 7, 1),
-                   amount=max(balance, 10000.0), balance=balance, max_days_overdue=overdue,
-                   classification=classification, status=status))
+        s.add(
+            Loan(
+                loan_id=loan_id,
+                person_key=person_key,
+                issue_date=date(2021, 7, 1),
+                amount=max(balance, 10000.0),
+                balance=balance,
+                max_days_overdue=overdue,
+                classification=classification,
+                status=status,
+            )
+        )
 
 
 def add_point(ws: Workspace, point_id: str, village: str, status: str = "正常") -> None:
@@ -131,13 +191,31 @@ def add_point(ws: Workspace, point_id: str, village: str, status: str = "正常"
 
 def add_gov(ws: Workspace, source: str, person_key: str, n: int = 0, **data: Any) -> None:
     with session_scope(ws.engine) as s:
-        s.add(GovRecord(source=source, natural_key=f"{source}-{person_key}-{n}",
-                        person_key=person_key, data=data))
+        s.add(
+            GovRecord(
+                source=source,
+                natural_key=f"{source}-{person_key}-{n}",
+                person_key=person_key,
+                data=data,
+            )
+        )
 
 
-def payment(txn_id: str, person_key: str, when: datetime, amount: float = 500.0,
-            status: str = "成功") -> dict[str, Any]:
+def payment(
+    txn_id: str, person_key: str, when: datetime, amount: float = 500.0, status: str = "成功"
+) -> dict[str, Any]:
     """One payment row in the Parquet store's schema."""
-    return {"txn_id": txn_id, "point_id": "P1", "txn_time": when, "txn_type": "小额取款",
-            "amount": amount, "status": status, "person_key": person_key, "card_key": None,
-            "point_village_code": None, "bill_category": None, "direction": "out", "run_id": None}
+    return {
+        "txn_id": txn_id,
+        "point_id": "P1",
+        "txn_time": when,
+        "txn_type": "小额取款",
+        "amount": amount,
+        "status": status,
+        "person_key": person_key,
+        "card_key": None,
+        "point_village_code": None,
+        "bill_category": None,
+        "direction": "out",
+        "run_id": None,
+    }

@@ -4,6 +4,7 @@ Table contents are asserted through AppTest (st.dataframe draws on a canvas in t
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
@@ -11,8 +12,9 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from creditfarm.rates import rates
 from creditfarm.workspace import open_workspace
-from tests.app_fixtures import UI, AppCounty, app_county  # noqa: F401 (fixture)
+from tests.app_fixtures import UI, AppCounty, app_county_fixture  # noqa: F401 (app_county)
 
 pytestmark = pytest.mark.slow
 
@@ -87,7 +89,9 @@ def test_officer_search_select_and_decide(app_county: AppCounty) -> None:
     ws = open_workspace(app_county.settings)
     with ws.engine.connect() as conn:
         row = conn.execute(
-            text('SELECT action, "limit", reason, decided_by FROM decision WHERE household_no = :h'),
+            text(
+                'SELECT action, "limit", reason, decided_by FROM decision WHERE household_no = :h'
+            ),
             {"h": household},
         ).one()
     ws.engine.dispose()
@@ -112,6 +116,17 @@ def test_rates_page(app_county: AppCounty) -> None:
     villages = frame_with(at, "建档率")
     assert len(villages) >= 10
     assert villages["建档率"].str.endswith("%").all()
+    ws = open_workspace(app_county.settings)
+    county = rates(ws, level="county").iloc[0]
+    target = ws.policy.target(2022)  # data dated 2022-06-30: the 2021 targets are in force
+    ws.engine.dispose()
+    assert villages["已建档户数"].sum() == county["filed"]
+    assert villages["户籍户数"].sum() == county["households"]
+    pct = villages["建档率"].str.rstrip("%").astype(float) / 100
+    pre = villages["预授信率"].str.rstrip("%").astype(float) / 100
+    below = (pct < target.filing_rate) | (pre < target.pre_credit_rate)
+    flags = list(below)  # villages below target first: no True after the first False
+    assert flags == sorted(flags, reverse=True)
     assert {m.label for m in at.metric} >= {"建档率", "预授信率", "农业保险覆盖率"}
     at.radio(key="level").set_value("town").run()
     towns = frame_with(at, "建档率")
@@ -142,8 +157,13 @@ def test_model_page(app_county: AppCounty) -> None:
     at = page("page_model")
     perf = frame_with(at, "LightGBM 模型")
     assert list(perf["指标"]) == ["AUC", "KS", "Gini", "Brier"]
-    auc = perf.set_index("指标").loc["AUC"]
-    assert 0.5 < auc["LightGBM 模型"] <= 1.0 and 0.5 < auc["WoE 评分卡基准"] <= 1.0
+    # The figures are the ones in the version's metrics.json, rounded to 4 places.
+    version = (app_county.settings.model_dir / "LATEST").read_text().strip()
+    saved = json.loads((app_county.settings.model_dir / version / "metrics.json").read_text())
+    shown = perf.set_index("指标")
+    for key, label in (("auc", "AUC"), ("ks", "KS"), ("gini", "Gini"), ("brier", "Brier")):
+        assert shown.loc[label, "LightGBM 模型"] == pytest.approx(saved["model"][key], abs=1e-4)
+        assert shown.loc[label, "WoE 评分卡基准"] == pytest.approx(saved["baseline"][key], abs=1e-4)
     assert any("PSI" in m.label for m in at.metric)
     assert any("模型卡" in t.label for t in at.tabs)
 

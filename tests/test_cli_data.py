@@ -90,6 +90,8 @@ def test_quarantine_csv_masks_ids(db):
     assert rows[1][:5] == ["archive", "2021年农户信用档案.csv", "7", "户主身份证号", "id_checksum"]
     assert rows[1][6] == "469029********0512"  # 前6后4
     assert "469029198505200512" not in result.output
+    only_hukou = _run(db, "quarantine", "--format", "csv", "--source", "hukou")
+    assert only_hukou.output.strip() == "source,file,line,column,reason"  # hukou had no bad row
 
 
 def test_rates_formats(db):
@@ -118,3 +120,22 @@ def test_rates_formats(db):
     assert table.exit_code == 0 and "什玲村" in table.output and "66.7%" in table.output
     bad = _run(db, "rates", "--level", "province")
     assert bad.exit_code != 0
+
+
+def test_report_before_any_import(db):
+    result = _run(db, "report")
+    assert result.exit_code == 0 and "尚未导入任何文件" in result.output
+
+
+def test_ingest_prints_warnings(db, tmp_path):
+    folder = tmp_path / "county"
+    folder.mkdir()
+    shutil.copy(COUNTY / "行政区划.csv", folder)
+    # 469029 800101 001 → 469029 19 800101 001 X: kept, upgraded, and reported as a hint
+    (folder / "hukou.csv").write_text(
+        "身份证号,姓名,户号,与户主关系,村代码\n469029800101001,黎明,H001,户主,469029100201\n",
+        "utf-8",
+    )
+    result = _run(db, "ingest", str(folder))
+    assert result.exit_code == 0
+    assert "hukou 提示 id_upgraded_15_to_18×1（15 位旧身份证号已升为 18 位）" in result.output

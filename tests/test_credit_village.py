@@ -115,7 +115,10 @@ def test_criteria_long_and_export(ws: Workspace) -> None:
     assert len(long) == 3 * 4  # 3 villages × 4 criteria
     row = long[(long["village_code"] == V1) & (long["criterion"] == "non_performing_ratio")].iloc[0]
     assert (row["label"], row["comparison"], row["threshold"], row["passed"]) == (
-        "不良贷款率", "<", 0.05, False
+        "不良贷款率",
+        "<",
+        0.05,
+        False,
     )
     data = export_xlsx(ws, villages, assess_towns(ws, villages))
     book = openpyxl.load_workbook(io.BytesIO(data))

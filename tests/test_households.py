@@ -29,8 +29,15 @@ def build(ws: Workspace) -> dict[str, list[str]]:
     H2 (什玲村): 王小河, filed, thin file, credit household with AAA. H3 (八村): 陈明, not filed."""
     add_regions(ws)
     keys = {
-        "H1": add_household(ws, "H1", V1, [("王大山", "户主", 11), ("李秀英", "配偶", 12)],
-                            filed=True, phone="13812345678", income=60000),
+        "H1": add_household(
+            ws,
+            "H1",
+            V1,
+            [("王大山", "户主", 11), ("李秀英", "配偶", 12)],
+            filed=True,
+            phone="13812345678",
+            income=60000,
+        ),
         "H2": add_household(ws, "H2", V1, [("王小河", "户主", 21)], filed=True),
         "H3": add_household(ws, "H3", V2, [("陈明", "户主", 31)]),
     }

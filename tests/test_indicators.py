@@ -26,7 +26,8 @@ from tests.app_handmade import (
 
 def build(ws: Workspace) -> None:
     """V1 (什玲镇): H1 (two members) and H2; V2 (什玲镇): H3; V3 (加茂镇): H4.
-    Points: V1 active, V2 撤销 (closed), V3 none. Agri insurance: H2 and H3 (twice, one household)."""
+    Points: V1 active, V2 撤销 (closed), V3 none.
+    Agri insurance: H2 and H3 (two policies, one household)."""
     add_regions(ws)
     a, b = add_household(ws, "H1", V1, [("甲", "户主", 1), ("乙", "配偶", 2)])
     (c,) = add_household(ws, "H2", V1, [("丙", "户主", 3)])
@@ -92,13 +93,24 @@ def test_town_and_county_indicators(ws: Workspace) -> None:
 def test_monthly_report_layout(sqlite_ws: Workspace) -> None:
     build(sqlite_ws)
     rates = pd.DataFrame(
-        {"code": ["A", "B"], "name": ["好村", "差村"], "town_name": ["镇", "镇"],
-         "households": [100, 50], "filed": [95, 20], "filing_rate": [0.95, 0.40],
-         "pre_credited": [80, 10], "pre_credit_rate": [0.80, 0.20]}
+        {
+            "code": ["A", "B"],
+            "name": ["好村", "差村"],
+            "town_name": ["镇", "镇"],
+            "households": [100, 50],
+            "filed": [95, 20],
+            "filing_rate": [0.95, 0.40],
+            "pre_credited": [80, 10],
+            "pre_credit_rate": [0.80, 0.20],
+        }
     )
     data = monthly_report_xlsx(
-        rates=rates, indicator_table=indicators(sqlite_ws, level="village"),
-        filing_target=0.9, pre_credit_target=0.7, period="2022年6月", unit_name="保亭县",
+        rates=rates,
+        indicator_table=indicators(sqlite_ws, level="village"),
+        filing_target=0.9,
+        pre_credit_target=0.7,
+        period="2022年6月",
+        unit_name="保亭县",
     )
     book = openpyxl.load_workbook(io.BytesIO(data))
     sheet = book["建档与预授信"]

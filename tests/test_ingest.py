@@ -360,3 +360,21 @@ def test_cards_link_to_persons(ws, tmp_path):
     (card,) = _rows(ws, Card)
     assert card["card_masked"] == "622848*********0011"  # spaces removed, 前6后4
     assert card["person_key"] == hash_key(LI_MING, SECRET)
+
+
+def test_archive_name_or_village_differing_from_hukou_is_counted(ws, tmp_path):
+    folder = _county(tmp_path)
+    (folder / "2021年农户信用档案.csv").unlink()
+    _write(
+        folder / "archive.csv",
+        "户主身份证号,户主姓名,建档日期,村代码\n"
+        f"{LI_MING},黎明明,2021-03-05,469029100201\n"  # 户籍 says 黎明
+        f"{LI_MEI},李梅,2021-03-05,469029100202\n"  # H002 is in 什玲村 (…201), not 八村村
+        f"{LI_FANG},黎芳,2021-03-05,469029100201\n",  # agrees with 户籍
+    )
+    runs = {r.source: r for r in ingest_folder(ws, folder)}
+    assert runs["archive"].warnings == {
+        "head_name_differs_from_hukou": 1,
+        "village_differs_from_hukou": 1,
+    }
+    assert runs["archive"].rows_accepted == 3

@@ -78,3 +78,26 @@ def test_a_window_past_the_loan_book_date_is_refused(ws):
     )
     with pytest.raises(ValueError, match="ends after"):
         build_labels(load_county(ws, snapshot=SNAP), observed=date(2021, 9, 30))
+
+
+def test_new_loans_count_only_when_their_outcome_can_be_seen(ws):
+    add_regions(ws)
+    for i, hh in enumerate(["G", "H"], start=1):
+        add_household(
+            ws,
+            hh,
+            members=[{"person_key": person_key(ws, i), "relation_to_head": "户主"}],
+            archive={"filed_date": date(2019, 1, 1)},
+        )
+    add_loans(
+        ws,
+        [
+            # G: first loan in the window, due 2022-08-01: 90 days past maturity fall after the
+            #    window's end (2022-06-30), so its outcome is unseen: not in the population
+            _loan(ws, "g", 1, date(2021, 8, 1), date(2022, 8, 1), 0, "正常", "未结清"),
+            # H: a 3-month loan, due 2021-10-01; + 90 days = 2021-12-30 ≤ 2022-06-30: seen, good
+            _loan(ws, "h", 2, date(2021, 7, 1), date(2021, 10, 1), 0, "正常", "结清"),
+        ],
+    )
+    labels = build_labels(load_county(ws, snapshot=SNAP), observed=T)
+    assert labels["bad"].to_dict() == {"H": 0}

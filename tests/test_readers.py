@@ -169,3 +169,14 @@ def test_blank_lines_skipped_and_quoted_newlines_keep_line_numbers(tmp_path: Pat
     )
     table = read_table(path, source=source("hukou"))
     assert [r.line for r in table.rows] == [2, 5]  # row 1 spans lines 2–3, line 4 is blank
+
+
+def test_tab_separated_txt_export(tmp_path: Path):
+    path = tmp_path / "户籍.txt"
+    path.write_bytes(HUKOU_ROWS.replace(",", "\t").encode("gb18030"))
+    table = read_table(path)
+    assert table.source.name == "hukou"
+    assert [table.canonical(r)["id_number"] for r in table.rows] == [
+        "46902919800101001X",
+        "469029200506070114",
+    ]

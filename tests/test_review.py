@@ -31,12 +31,24 @@ def _one_household(ws: Workspace) -> int:
 def test_decisions_stored_with_who_and_when(ws: Workspace) -> None:
     aid = _one_household(ws)
     when = datetime(2022, 7, 1, 9, 30, tzinfo=UTC)
-    record_decision(ws, assessment_id=aid, action="confirm", reason="入户核实无误",
-                    user="officer_li", now=when)
-    record_decision(ws, assessment_id=aid, action="adjust", limit=60000, reason="经营规模偏小",
-                    now=datetime(2022, 7, 2, tzinfo=UTC))
-    record_decision(ws, assessment_id=aid, action="decline", reason="本人不需要贷款",
-                    now=datetime(2022, 7, 3, tzinfo=UTC))
+    record_decision(
+        ws, assessment_id=aid, action="confirm", reason="入户核实无误", user="officer_li", now=when
+    )
+    record_decision(
+        ws,
+        assessment_id=aid,
+        action="adjust",
+        limit=60000,
+        reason="经营规模偏小",
+        now=datetime(2022, 7, 2, tzinfo=UTC),
+    )
+    record_decision(
+        ws,
+        assessment_id=aid,
+        action="decline",
+        reason="本人不需要贷款",
+        now=datetime(2022, 7, 3, tzinfo=UTC),
+    )
     table = decisions(ws, household_no="H01")
     # newest first: decline (limit 0), adjust (60,000 as entered), confirm (keeps 80,000)
     assert list(table["action"]) == ["decline", "adjust", "confirm"]
@@ -48,7 +60,11 @@ def test_decisions_stored_with_who_and_when(ws: Workspace) -> None:
     assert confirm["reason"] == "入户核实无误"
     decided = confirm["decided_at"]
     assert (decided.year, decided.month, decided.day, decided.hour, decided.minute) == (
-        2022, 7, 1, 9, 30
+        2022,
+        7,
+        1,
+        9,
+        30,
     )
 
 
@@ -107,8 +123,12 @@ def test_review_queue_rules(ws: Workspace) -> None:
     assert queue.loc["H01", "reason_text"] == "评分接近等级边界；等级较上次评定有变化"
 
     # A decision on the latest assessment takes the household out of the queue.
-    record_decision(ws, assessment_id=int(queue.loc["H02", "assessment_id"]), action="confirm",
-                    reason="已入户核实")
+    record_decision(
+        ws,
+        assessment_id=int(queue.loc["H02", "assessment_id"]),
+        action="confirm",
+        reason="已入户核实",
+    )
     assert "H02" not in set(review_queue(ws)["household_no"])
     assert "H02" in set(review_queue(ws, include_decided=True)["household_no"])
 

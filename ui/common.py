@@ -13,7 +13,7 @@ import streamlit as st
 from sqlalchemy import text
 
 from creditfarm import credit_village, households, indicators, review
-from creditfarm.formatting import fmt_pct, fmt_prob, fmt_score, fmt_yuan
+from creditfarm.formatting import fmt_date, fmt_pct, fmt_prob, fmt_score, fmt_yuan
 from creditfarm.settings import get_settings
 from creditfarm.workspace import Workspace, open_workspace
 
@@ -34,35 +34,92 @@ __all__ = [
 
 # Chinese column headers for every table a page shows.
 LABELS: dict[str, str] = {
-    "household_no": "户号", "village_code": "村代码", "village_name": "村", "town_name": "乡镇",
-    "head_name": "户主", "head_id_masked": "户主身份证号", "members": "人口", "filed": "已建档",
-    "grade": "等级", "previous_grade": "上次等级", "score": "评分", "probability": "违约概率",
-    "pre_credit_limit": "预授信额度", "credit_household": "信用户", "thin_file": "薄档案",
-    "vetoed": "有否决项", "reason_text": "复核原因", "code": "代码", "name": "名称",
-    "households": "户籍户数", "pre_credited": "已预授信户数", "filing_rate": "建档率",
-    "pre_credit_rate": "预授信率", "villages": "行政村数", "villages_with_point": "有服务点村数",
-    "service_coverage": "村村有服务覆盖率", "txns": "服务点交易笔数",
-    "txns_per_household": "户均交易笔数", "using_households": "使用服务点户数",
-    "use_share": "使用服务点户占比", "insured_households": "参加农业保险户数",
-    "insurance_coverage": "农业保险覆盖率", "credit_households": "信用户数",
-    "credit_household_share": "信用户占比", "borrowers": "借款户数",
-    "borrowers_without_arrears": "借款户无欠息占比", "non_performing_ratio": "不良贷款率",
-    "credit_village": "信用村", "credit_villages": "信用村数", "credit_village_share": "信用村占比",
-    "credit_town": "信用乡(镇)", "borrower": "借款户", "in_arrears": "有欠息",
-    "loan_balance": "贷款余额", "npl_balance": "不良贷款余额", "as_of": "评估日", "label": "指标",
-    "value": "数值", "threshold": "标准", "comparison": "比较", "passed": "达标",
-    "model_version": "模型版本", "created_at": "评估时间", "action_label": "处理",
-    "decided_limit": "决定额度", "reason": "理由", "decided_by": "经办人", "decided_at": "时间",
+    "household_no": "户号",
+    "village_code": "村代码",
+    "village_name": "村",
+    "town_name": "乡镇",
+    "head_name": "户主",
+    "head_id_masked": "户主身份证号",
+    "members": "人口",
+    "filed": "已建档",
+    "grade": "等级",
+    "previous_grade": "上次等级",
+    "score": "评分",
+    "probability": "违约概率",
+    "pre_credit_limit": "预授信额度",
+    "credit_household": "信用户",
+    "thin_file": "薄档案",
+    "vetoed": "有否决项",
+    "reason_text": "复核原因",
+    "code": "代码",
+    "name": "名称",
+    "households": "户籍户数",
+    "pre_credited": "已预授信户数",
+    "filing_rate": "建档率",
+    "pre_credit_rate": "预授信率",
+    "villages": "行政村数",
+    "villages_with_point": "有服务点村数",
+    "service_coverage": "村村有服务覆盖率",
+    "txns": "服务点交易笔数",
+    "txns_per_household": "户均交易笔数",
+    "using_households": "使用服务点户数",
+    "use_share": "使用服务点户占比",
+    "insured_households": "参加农业保险户数",
+    "insurance_coverage": "农业保险覆盖率",
+    "credit_households": "信用户数",
+    "credit_household_share": "信用户占比",
+    "borrowers": "借款户数",
+    "borrowers_without_arrears": "借款户无欠息占比",
+    "non_performing_ratio": "不良贷款率",
+    "credit_village": "信用村",
+    "credit_villages": "信用村数",
+    "credit_village_share": "信用村占比",
+    "credit_town": "信用乡(镇)",
+    "borrower": "借款户",
+    "in_arrears": "有欠息",
+    "loan_balance": "贷款余额",
+    "npl_balance": "不良贷款余额",
+    "as_of": "评估日",
+    "label": "指标",
+    "value": "数值",
+    "threshold": "标准",
+    "comparison": "比较",
+    "passed": "达标",
+    "model_version": "模型版本",
+    "created_at": "评估时间",
+    "action_label": "处理",
+    "decided_limit": "决定额度",
+    "reason": "理由",
+    "decided_by": "经办人",
+    "decided_at": "时间",
 }
 
 GRADE_ORDER = ["AAA", "AA", "A", "B", "C"]
 
-_PCT = {"filing_rate", "pre_credit_rate", "service_coverage", "use_share", "insurance_coverage",
-        "credit_household_share", "borrowers_without_arrears", "non_performing_ratio",
-        "credit_village_share"}
+_PCT = {
+    "filing_rate",
+    "pre_credit_rate",
+    "service_coverage",
+    "use_share",
+    "insurance_coverage",
+    "credit_household_share",
+    "borrowers_without_arrears",
+    "non_performing_ratio",
+    "credit_village_share",
+}
 _YUAN = {"pre_credit_limit", "loan_balance", "npl_balance", "decided_limit"}
-_BOOL = {"filed", "credit_household", "thin_file", "vetoed", "credit_village", "credit_town",
-         "borrower", "in_arrears", "passed", "pre_credited_flag"}
+_BOOL = {
+    "filed",
+    "credit_household",
+    "thin_file",
+    "vetoed",
+    "credit_village",
+    "credit_town",
+    "borrower",
+    "in_arrears",
+    "passed",
+    "pre_credited_flag",
+}
 
 
 @st.cache_resource(show_spinner=False)
@@ -150,10 +207,32 @@ def display(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFra
             out[col] = values.map(fmt_prob)
         elif col == "score":
             out[col] = values.map(fmt_score)
-        elif col in _BOOL:
+        elif col in _BOOL and _is_flag(values):
             out[col] = values.map(lambda v: "是" if bool(v) and not pd.isna(v) else "否")
+        elif col in ("created_at", "decided_at", "taken_at"):
+            out[col] = values.map(_local_time)
         elif col == "grade":
             out[col] = values.fillna("未评级")
         else:
             out[col] = values
-    return out.rename(columns=LABELS).reset_index(drop=True)
+    labels = dict(LABELS)
+    if "filed" in frame.columns and not _is_flag(frame["filed"]):
+        labels["filed"] = "已建档户数"  # rates: a count, not a flag
+    return out.rename(columns=labels).reset_index(drop=True)
+
+
+def _local_time(value: Any) -> str:
+    """A stored UTC time shown in China Standard Time (2022年7月1日 17:30)."""
+    if value is None or pd.isna(value):
+        return "—"
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return fmt_date(stamp.tz_convert("Asia/Shanghai").to_pydatetime())
+
+
+def _is_flag(values: pd.Series) -> bool:
+    """True for a column of yes/no values (bool dtype, or objects that are all bool)."""
+    if pd.api.types.is_bool_dtype(values):
+        return True
+    present = values.dropna()
+    return len(present) > 0 and present.map(lambda v: isinstance(v, bool)).all()

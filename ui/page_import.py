@@ -18,14 +18,30 @@ ws = workspace()
 stamp = data_stamp(ws)
 
 REPORT_LABELS = {
-    "source": "数据来源", "files": "文件数", "rows_read": "读取行数", "rows_accepted": "接收行数",
-    "rows_quarantined": "隔离行数", "duplicates_merged": "合并重复", "rows_linked": "关联到户籍",
-    "linked_share": "关联率", "quarantined_by_reason": "隔离原因", "failed_files": "失败文件",
-    "file": "文件", "status": "状态", "message": "说明", "run_id": "批次",
+    "source": "数据来源",
+    "files": "文件数",
+    "rows_read": "读取行数",
+    "rows_accepted": "接收行数",
+    "rows_quarantined": "隔离行数",
+    "duplicates_merged": "合并重复",
+    "rows_linked": "关联到户籍",
+    "linked_share": "关联率",
+    "quarantined_by_reason": "隔离原因",
+    "failed_files": "失败文件",
+    "file": "文件",
+    "status": "状态",
+    "message": "说明",
+    "run_id": "批次",
 }
 STATUS_ZH = {"done": "完成", "failed": "失败", "unchanged": "未变化", "running": "进行中"}
-QUARANTINE_LABELS = {"source": "数据来源", "file": "文件", "line": "行", "column": "列",
-                     "reason": "原因", "detail": "说明"}
+QUARANTINE_LABELS = {
+    "source": "数据来源",
+    "file": "文件",
+    "line": "行",
+    "column": "列",
+    "reason": "原因",
+    "detail": "说明",
+}
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -58,7 +74,9 @@ def _run_import(folder: Path) -> None:
 
     def progress(done: int, total: int, label: str) -> None:
         share = done / total if total else 1.0
-        bar.progress(min(share, 1.0), text=f"正在导入 {label}（{done}/{total}）" if label else "导入完成")
+        bar.progress(
+            min(share, 1.0), text=f"正在导入 {label}（{done}/{total}）" if label else "导入完成"
+        )
 
     try:
         runs = run_import(ws, folder, progress=progress)
@@ -74,8 +92,12 @@ def _run_import(folder: Path) -> None:
 st.title("数据导入")
 upload_tab, folder_tab = st.tabs(["上传文件", "选择目录"])
 with upload_tab:
-    files = st.file_uploader("选择导出文件（CSV 或 Excel，可多选；文件名含来源名称，如“户籍.csv”）",
-                             type=["csv", "xlsx", "txt"], accept_multiple_files=True, key="uploads")
+    files = st.file_uploader(
+        "选择导出文件（CSV 或 Excel，可多选；文件名含来源名称，如“户籍.csv”）",
+        type=["csv", "xlsx", "txt"],
+        accept_multiple_files=True,
+        key="uploads",
+    )
     if st.button("导入上传的文件", key="import-uploads", disabled=not files):
         folder = Path(ws.settings.data_dir) / "uploads" / datetime.now().strftime("%Y%m%d-%H%M%S")
         folder.mkdir(parents=True, exist_ok=True)
@@ -101,7 +123,8 @@ else:
     st.dataframe(shown.rename(columns=REPORT_LABELS), hide_index=True, width="stretch")
     with st.expander("按文件查看"):
         per_file = runs.assign(
-            source=runs["source"].map(_source_zh), status=runs["status"].map(STATUS_ZH),
+            source=runs["source"].map(_source_zh),
+            status=runs["status"].map(STATUS_ZH),
             quarantined_by_reason=runs["quarantined_by_reason"].map(_reasons_text),
         )
         st.dataframe(per_file.rename(columns=REPORT_LABELS), hide_index=True, width="stretch")
@@ -111,12 +134,20 @@ quarantine = _quarantine(stamp)
 st.caption(f"共 {fmt_count(len(quarantine), '行')}")
 if not quarantine.empty:
     sources = ["", *sorted(quarantine["source"].unique())]
-    pick = st.selectbox("数据来源", sources, key="q_source",
-                        format_func=lambda s: _source_zh(s) if s else "全部")
+    pick = st.selectbox(
+        "数据来源", sources, key="q_source", format_func=lambda s: _source_zh(s) if s else "全部"
+    )
     view = quarantine[quarantine["source"] == pick] if pick else quarantine
-    st.dataframe(view.head(1000).dropna(axis=1, how="all").rename(columns=QUARANTINE_LABELS),
-                 hide_index=True, width="stretch", height=320)
+    st.dataframe(
+        view.head(1000).dropna(axis=1, how="all").rename(columns=QUARANTINE_LABELS),
+        hide_index=True,
+        width="stretch",
+        height=320,
+    )
     st.download_button(
-        "下载隔离区（CSV）", view.to_csv(index=False).encode("utf-8-sig"),
-        file_name="隔离区.csv", mime="text/csv", key="download-quarantine",
+        "下载隔离区（CSV）",
+        view.to_csv(index=False).encode("utf-8-sig"),
+        file_name="隔离区.csv",
+        mime="text/csv",
+        key="download-quarantine",
     )

@@ -50,13 +50,20 @@ def _global_views(stamp: tuple) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
     if contrib.empty:
         empty = pd.DataFrame()
         return empty, empty, empty
-    return (global_importance(contrib), source_contributions(contrib),
-            drivers_by_grade(contrib, meta["grade"], order=GRADE_ORDER))
+    return (
+        global_importance(contrib),
+        source_contributions(contrib),
+        drivers_by_grade(contrib, meta["grade"], order=GRADE_ORDER),
+    )
 
 
 def _layout(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
-    fig.update_layout(title=title, font={"family": PLOTLY_FONT}, height=height,
-                      margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    fig.update_layout(
+        title=title,
+        font={"family": PLOTLY_FONT},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
     return fig
 
 
@@ -72,59 +79,93 @@ versions = _versions(str(ws.model_dir), stamp)
 if not versions:
     st.info("尚无已训练的模型：请先运行 `creditfarm train`（或 `python -m pipelines demo`）。")
     st.stop()
-version = st.selectbox("模型版本", versions, key="model_version",
-                       format_func=lambda v: v + ("（最新）" if v == versions[0] else ""))
+version = st.selectbox(
+    "模型版本",
+    versions,
+    key="model_version",
+    format_func=lambda v: v + ("（最新）" if v == versions[0] else ""),
+)
 metrics, card = _artefacts(str(ws.model_dir), version)
-tab_perf, tab_drift, tab_explain, tab_card = st.tabs(["区分能力与校准", "稳定性(PSI)", "全局解释",
-                                                      "模型卡"])
+tab_perf, tab_drift, tab_explain, tab_card = st.tabs(
+    ["区分能力与校准", "稳定性(PSI)", "全局解释", "模型卡"]
+)
 
 with tab_perf:
     model, base = metrics.get("model") or {}, metrics.get("baseline") or {}
-    st.caption(f"样本外（时间外）验证日：{metrics.get('out_of_time_date', '—')}；"
-               f"表现期 {metrics.get('horizon_months', '—')} 个月")
+    st.caption(
+        f"样本外（时间外）验证日：{metrics.get('out_of_time_date', '—')}；"
+        f"表现期 {metrics.get('horizon_months', '—')} 个月"
+    )
     names = {"auc": "AUC", "ks": "KS", "gini": "Gini", "brier": "Brier"}
     table = pd.DataFrame(
-        {"指标": list(names.values()),
-         "LightGBM 模型": [model.get(k) for k in names],
-         "WoE 评分卡基准": [base.get(k) for k in names]}
+        {
+            "指标": list(names.values()),
+            "LightGBM 模型": [model.get(k) for k in names],
+            "WoE 评分卡基准": [base.get(k) for k in names],
+        }
     )
     st.dataframe(table.round(4), hide_index=True, width="stretch")
     if "model_beats_baseline" in metrics:
-        st.markdown("模型排序能力" + ("**不低于**" if metrics["model_beats_baseline"] else "**低于**")
-                    + "评分卡基准（同一时间外样本）。")
+        st.markdown(
+            "模型排序能力"
+            + ("**不低于**" if metrics["model_beats_baseline"] else "**低于**")
+            + "评分卡基准（同一时间外样本）。"
+        )
     fig = go.Figure()
-    fig.add_bar(x=["AUC", "KS", "Gini"], y=[model.get(k) for k in ("auc", "ks", "gini")],
-                name="LightGBM 模型")
-    fig.add_bar(x=["AUC", "KS", "Gini"], y=[base.get(k) for k in ("auc", "ks", "gini")],
-                name="WoE 评分卡基准")
+    fig.add_bar(
+        x=["AUC", "KS", "Gini"],
+        y=[model.get(k) for k in ("auc", "ks", "gini")],
+        name="LightGBM 模型",
+    )
+    fig.add_bar(
+        x=["AUC", "KS", "Gini"],
+        y=[base.get(k) for k in ("auc", "ks", "gini")],
+        name="WoE 评分卡基准",
+    )
     st.plotly_chart(_layout(fig, "区分能力：模型与基准"), width="stretch", key="chart-disc")
     cal = go.Figure()
     for label, summary in (("LightGBM 模型", model), ("WoE 评分卡基准", base)):
         rows = pd.DataFrame(summary.get("calibration") or [])
         if not rows.empty:
-            cal.add_scatter(x=rows["predicted"], y=rows["observed"], mode="lines+markers", name=label)
-    cal.add_scatter(x=[0, 0.3], y=[0, 0.3], mode="lines", name="完全校准",
-                    line={"dash": "dash", "color": "#888"})
+            cal.add_scatter(
+                x=rows["predicted"], y=rows["observed"], mode="lines+markers", name=label
+            )
+    cal.add_scatter(
+        x=[0, 0.3],
+        y=[0, 0.3],
+        mode="lines",
+        name="完全校准",
+        line={"dash": "dash", "color": "#888"},
+    )
     cal.update_xaxes(title="预测违约率（按十分位）", tickformat=".0%")
     cal.update_yaxes(title="实际违约率", tickformat=".0%")
     st.plotly_chart(_layout(cal, "校准：预测与实际"), width="stretch", key="chart-cal")
     grades = (metrics.get("scoring_population") or {}).get("grades") or {}
     if grades:
         g = pd.Series(grades).reindex(GRADE_ORDER).fillna(0)
-        st.plotly_chart(_layout(go.Figure(go.Bar(x=g.index, y=g.values)), "当前评分人群的等级分布"),
-                        width="stretch", key="chart-grades")
+        st.plotly_chart(
+            _layout(go.Figure(go.Bar(x=g.index, y=g.values)), "当前评分人群的等级分布"),
+            width="stretch",
+            key="chart-grades",
+        )
 
 with tab_drift:
     psi = metrics.get("psi") or {}
     st.metric("评分分布 PSI（当前人群对训练人群）", _psi_text(psi.get("score")))
-    st.caption("PSI 分箱：训练分布的十分位（两端开口）；< 0.1 稳定，0.1–0.25 需关注，> 0.25 显著漂移。")
+    st.caption(
+        "PSI 分箱：训练分布的十分位（两端开口）；< 0.1 稳定，0.1–0.25 需关注，> 0.25 显著漂移。"
+    )
     features = psi.get("features") or {}
     if features:
         from creditfarm.explain import feature_infos
 
         infos = feature_infos(list(features))
-        frame = pd.DataFrame({"特征": [infos[f].zh for f in features],
-                              "PSI": [round(v, 4) for v in features.values()]})
+        frame = pd.DataFrame(
+            {
+                "特征": [infos[f].zh for f in features],
+                "PSI": [round(v, 4) for v in features.values()],
+            }
+        )
         st.dataframe(frame, hide_index=True, width="stretch")
 
 with tab_explain:
@@ -134,17 +175,35 @@ with tab_explain:
     else:
         st.plotly_chart(importance_bar(importance), width="stretch", key="chart-importance")
         st.markdown("**按数据来源的平均贡献**（正值 = 平均拉低评分）")
-        st.dataframe(sources.rename(columns={"source_zh": "来源", "features": "特征数",
-                                             "mean_contribution": "平均贡献",
-                                             "mean_abs": "平均绝对贡献"})
-                     .drop(columns=["source"]).round(4), hide_index=True, width="stretch")
+        st.dataframe(
+            sources.rename(
+                columns={
+                    "source_zh": "来源",
+                    "features": "特征数",
+                    "mean_contribution": "平均贡献",
+                    "mean_abs": "平均绝对贡献",
+                }
+            )
+            .drop(columns=["source"])
+            .round(4),
+            hide_index=True,
+            width="stretch",
+        )
         st.markdown("**各等级的主要驱动因素**（各等级内的平均贡献）")
-        st.dataframe(by_grade.drop(columns=["feature"]).rename(columns={"name_zh": "特征"})
-                     .head(15).round(3), hide_index=True, width="stretch")
+        st.dataframe(
+            by_grade.drop(columns=["feature"])
+            .rename(columns={"name_zh": "特征"})
+            .head(15)
+            .round(3),
+            hide_index=True,
+            width="stretch",
+        )
     population = metrics.get("scoring_population") or {}
     if population:
-        st.caption(f"评分人群 {fmt_count(population.get('households'), '户')}，其中薄档案 "
-                   f"{fmt_count(population.get('thin_file'), '户')}")
+        st.caption(
+            f"评分人群 {fmt_count(population.get('households'), '户')}，其中薄档案 "
+            f"{fmt_count(population.get('thin_file'), '户')}"
+        )
 
 with tab_card:
     st.markdown(card or "（本版本没有模型卡）")

@@ -62,6 +62,10 @@ def _archive_table(archive: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _source_tag(reason: dict[str, Any]) -> str:
+    return f"【{reason['source_zh']}】" if reason.get("source_zh") else ""
+
+
 def _explanation_block(household_no: str) -> None:
     from creditfarm.charts import waterfall
     from creditfarm.explain import LOWERED, RAISED, feature_infos
@@ -80,18 +84,21 @@ def _explanation_block(household_no: str) -> None:
     if contributions:
         infos = feature_infos([k for k in contributions if k != "_base"])
         labels = {k: info.zh for k, info in infos.items()}
-        st.plotly_chart(waterfall(contributions, labels=labels), width="stretch",
-                        key=f"waterfall-{household_no}")
+        st.plotly_chart(
+            waterfall(contributions, labels=labels),
+            width="stretch",
+            key=f"waterfall-{household_no}",
+        )
     reasons = explained.get("reasons") or {}
     left, right = st.columns(2)
     with left:
         st.markdown("**降低评分的因素**")
-        for r in reasons.get(LOWERED, []):
-            st.markdown(f"- 【{r.get('source_zh', '')}】{r['sentence']}")
+        for r in reasons.get(LOWERED, []) or [{"sentence": "无"}]:
+            st.markdown(f"- {_source_tag(r)}{r['sentence']}")
     with right:
         st.markdown("**提高评分的因素**")
-        for r in reasons.get(RAISED, []):
-            st.markdown(f"- 【{r.get('source_zh', '')}】{r['sentence']}")
+        for r in reasons.get(RAISED, []) or [{"sentence": "无"}]:
+            st.markdown(f"- {_source_tag(r)}{r['sentence']}")
 
 
 def _decision_form(card: households.HouseholdCard, prefix: str) -> None:
@@ -100,17 +107,29 @@ def _decision_form(card: households.HouseholdCard, prefix: str) -> None:
         return
     st.markdown("#### 人工决定")
     with st.form(f"{prefix}-decision-{card.household_no}", clear_on_submit=True):
-        action = st.radio("处理方式", list(review.ACTIONS), format_func=review.ACTIONS.get,
-                          horizontal=True, key=f"{prefix}-action")
-        new_limit = st.number_input("调整后的额度（元，仅“调整额度”时使用）", min_value=0.0,
-                                    value=float(assessment["pre_credit_limit"]), step=1000.0,
-                                    key=f"{prefix}-limit")
+        action = st.radio(
+            "处理方式",
+            list(review.ACTIONS),
+            format_func=review.ACTIONS.get,
+            horizontal=True,
+            key=f"{prefix}-action",
+        )
+        new_limit = st.number_input(
+            "调整后的额度（元，仅“调整额度”时使用）",
+            min_value=0.0,
+            value=float(assessment["pre_credit_limit"]),
+            step=1000.0,
+            key=f"{prefix}-limit",
+        )
         reason = st.text_area("理由（必填）", key=f"{prefix}-reason")
         submitted = st.form_submit_button("保存决定")
     if submitted:
         try:
             decision = review.record_decision(
-                ws, assessment_id=int(assessment["id"]), action=action, reason=reason,
+                ws,
+                assessment_id=int(assessment["id"]),
+                action=action,
+                reason=reason,
                 limit=new_limit if action == "adjust" else None,
             )
         except review.DecisionError as exc:
@@ -124,8 +143,10 @@ def _decision_form(card: households.HouseholdCard, prefix: str) -> None:
 
 def render_card(household_no: str, prefix: str) -> None:
     card = _card(stamp, household_no, role)
-    st.subheader(f"户号 {card.household_no} · {card.town_name or ''}{card.village_name or ''}"
-                 f" · 户主 {card.head_name}")
+    st.subheader(
+        f"户号 {card.household_no} · {card.town_name or ''}{card.village_name or ''}"
+        f" · 户主 {card.head_name}"
+    )
     a = card.assessment
     if a is not None:
         cols = st.columns(6)
@@ -135,8 +156,10 @@ def render_card(household_no: str, prefix: str) -> None:
         cols[3].metric("预授信额度", fmt_yuan(a["pre_credit_limit"]))
         cols[4].metric("信用户", "是" if a["credit_household"] else "否")
         cols[5].metric("薄档案", "是" if a["thin_file"] else "否")
-        st.caption(f"评估日 {fmt_date(a['as_of'])} · 模型 {a['model_version']} · "
-                   f"政策 {a['policy_version']}")
+        st.caption(
+            f"评估日 {fmt_date(a['as_of'])} · 模型 {a['model_version']} · "
+            f"政策 {a['policy_version']}"
+        )
     else:
         st.info("本户尚未评级（未建档或尚未运行评分）。")
     left, right = st.columns(2)
@@ -144,19 +167,27 @@ def render_card(household_no: str, prefix: str) -> None:
         st.markdown("**家庭成员**")
         st.dataframe(
             pd.DataFrame(card.members).rename(
-                columns={"name": "姓名", "relation": "与户主关系", "id_masked": "身份证号",
-                         "age": "年龄"}
+                columns={
+                    "name": "姓名",
+                    "relation": "与户主关系",
+                    "id_masked": "身份证号",
+                    "age": "年龄",
+                }
             ),
-            hide_index=True, width="stretch",
+            hide_index=True,
+            width="stretch",
         )
         st.markdown("**数据来源**")
         st.dataframe(
             pd.DataFrame(
-                {"来源": [s["title"] for s in card.sources],
-                 "状态": ["有" if s["present"] else "缺" for s in card.sources],
-                 "条数": [fmt_count(s["rows"]) for s in card.sources]}
+                {
+                    "来源": [s["title"] for s in card.sources],
+                    "状态": ["有" if s["present"] else "缺" for s in card.sources],
+                    "条数": [fmt_count(s["rows"]) for s in card.sources],
+                }
             ),
-            hide_index=True, width="stretch",
+            hide_index=True,
+            width="stretch",
         )
     with right:
         st.markdown("**档案信息**")
@@ -176,17 +207,40 @@ def render_card(household_no: str, prefix: str) -> None:
         st.caption("暂无。")
     else:
         st.dataframe(
-            display(card.history, ["as_of", "model_version", "grade", "score", "probability",
-                                   "pre_credit_limit", "credit_household", "created_at"]),
-            hide_index=True, width="stretch",
+            display(
+                card.history,
+                [
+                    "as_of",
+                    "model_version",
+                    "grade",
+                    "score",
+                    "probability",
+                    "pre_credit_limit",
+                    "credit_household",
+                    "created_at",
+                ],
+            ),
+            hide_index=True,
+            width="stretch",
         )
     made = review.decisions(ws, household_no=household_no)
     if not made.empty:
         st.markdown("**人工决定记录**")
         st.dataframe(
-            display(made, ["decided_at", "decided_by", "action_label", "decided_limit", "reason",
-                           "grade", "as_of"]),
-            hide_index=True, width="stretch",
+            display(
+                made,
+                [
+                    "decided_at",
+                    "decided_by",
+                    "action_label",
+                    "decided_limit",
+                    "reason",
+                    "grade",
+                    "as_of",
+                ],
+            ),
+            hide_index=True,
+            width="stretch",
         )
     _decision_form(card, prefix)
 
@@ -209,28 +263,66 @@ with search_tab:
     c1, c2, c3, c4, c5 = st.columns(5)
     name = c1.text_input("姓名", key="q_name")
     id_query = c2.text_input("身份证号（可输入前6位或后4位）", key="q_id")
-    village = c3.selectbox("村", [""] + list(village_labels), key="q_village",
-                           format_func=lambda c: village_labels.get(c, "全部"))
-    grade = c4.selectbox("等级", ["", *GRADE_ORDER], key="q_grade",
-                         format_func=lambda g: g or "全部")
-    status = c5.selectbox("状态", ["", *households.STATUSES], key="q_status",
-                          format_func=lambda s: households.STATUSES.get(s, "全部"))
+    village = c3.selectbox(
+        "村",
+        ["", *village_labels],
+        key="q_village",
+        format_func=lambda c: village_labels.get(c, "全部"),
+    )
+    grade = c4.selectbox(
+        "等级", ["", *GRADE_ORDER], key="q_grade", format_func=lambda g: g or "全部"
+    )
+    status = c5.selectbox(
+        "状态",
+        ["", *households.STATUSES],
+        key="q_status",
+        format_func=lambda s: households.STATUSES.get(s, "全部"),
+    )
     found = households.search_households(
-        ws, name=name or None, id_query=id_query or None, village_code=village or None,
-        grade=grade or None, status=status or None, role=role, frame=frame,
-        members=cached_members(stamp), limit=None,
+        ws,
+        name=name or None,
+        id_query=id_query or None,
+        village_code=village or None,
+        grade=grade or None,
+        status=status or None,
+        role=role,
+        frame=frame,
+        members=cached_members(stamp),
+        limit=None,
     )
     st.caption(f"共 {fmt_count(len(found), '户')}（最多显示 500 户）")
     found = found.head(500)
     st.dataframe(
-        display(found, ["household_no", "town_name", "village_name", "head_name",
-                        "head_id_masked", "members", "filed", "grade", "score", "probability",
-                        "pre_credit_limit", "credit_household", "thin_file", "vetoed"]),
-        hide_index=True, width="stretch", height=300,
+        display(
+            found,
+            [
+                "household_no",
+                "town_name",
+                "village_name",
+                "head_name",
+                "head_id_masked",
+                "members",
+                "filed",
+                "grade",
+                "score",
+                "probability",
+                "pre_credit_limit",
+                "credit_household",
+                "thin_file",
+                "vetoed",
+            ],
+        ),
+        hide_index=True,
+        width="stretch",
+        height=300,
     )
     labels = _option_label(found)
-    chosen = st.selectbox("选择农户查看详情", [""] + list(labels), key="household",
-                          format_func=lambda h: labels.get(h, "请选择"))
+    chosen = st.selectbox(
+        "选择农户查看详情",
+        ["", *labels],
+        key="household",
+        format_func=lambda h: labels.get(h, "请选择"),
+    )
     if chosen:
         render_card(chosen, "s")
 
@@ -242,13 +334,31 @@ with queue_tab:
         "已对最新评估作出决定的农户不再列出。"
     )
     st.dataframe(
-        display(queue, ["household_no", "village_name", "head_name", "grade", "previous_grade",
-                        "score", "reason_text"]),
-        hide_index=True, width="stretch", height=300,
+        display(
+            queue,
+            [
+                "household_no",
+                "village_name",
+                "head_name",
+                "grade",
+                "previous_grade",
+                "score",
+                "reason_text",
+            ],
+        ),
+        hide_index=True,
+        width="stretch",
+        height=300,
     )
-    q_labels = {r.household_no: f"{r.household_no} · {r.head_name} · {r.reason_text}"
-                for r in queue.itertuples()}
-    picked = st.selectbox("选择待复核农户", [""] + list(q_labels), key="queue_household",
-                          format_func=lambda h: q_labels.get(h, "请选择"))
+    q_labels = {
+        r.household_no: f"{r.household_no} · {r.head_name} · {r.reason_text}"
+        for r in queue.itertuples()
+    }
+    picked = st.selectbox(
+        "选择待复核农户",
+        ["", *q_labels],
+        key="queue_household",
+        format_func=lambda h: q_labels.get(h, "请选择"),
+    )
     if picked:
         render_card(picked, "q")

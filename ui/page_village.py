@@ -16,12 +16,11 @@ rules = ws.policy.credit_village
 
 st.title("信用村评定")
 st.caption(
-    "标准（政策文件）：信用户占比 ≥ {}，借款户无欠息占比 ≥ {}，不良贷款率 < {}，建档率 ≥ {}；"
-    "信用乡(镇)：信用村占比 ≥ {}".format(
-        fmt_pct(rules.min_credit_household_share, 0), fmt_pct(rules.min_borrowers_without_arrears, 0),
-        fmt_pct(rules.max_non_performing_ratio, 0), fmt_pct(rules.min_filing_rate, 0),
-        fmt_pct(ws.policy.credit_town.min_credit_village_share, 0),
-    )
+    f"标准（政策文件）：信用户占比 ≥ {fmt_pct(rules.min_credit_household_share, 0)}，"
+    f"借款户无欠息占比 ≥ {fmt_pct(rules.min_borrowers_without_arrears, 0)}，"
+    f"不良贷款率 < {fmt_pct(rules.max_non_performing_ratio, 0)}，"
+    f"建档率 ≥ {fmt_pct(rules.min_filing_rate, 0)}；"
+    f"信用乡(镇)：信用村占比 ≥ {fmt_pct(ws.policy.credit_town.min_credit_village_share, 0)}"
 )
 facts, villages, towns = cached_credit_villages(stamp, role)
 m = st.columns(3)
@@ -42,30 +41,47 @@ for c in CRITERIA:
 st.dataframe(shown, hide_index=True, width="stretch", height=320)
 
 st.markdown("**信用乡(镇)评定**")
-st.dataframe(display(towns, ["town_name", "villages", "credit_villages", "credit_village_share",
-                             "credit_town"]),
-             hide_index=True, width="stretch")
+st.dataframe(
+    display(
+        towns, ["town_name", "villages", "credit_villages", "credit_village_share", "credit_town"]
+    ),
+    hide_index=True,
+    width="stretch",
+)
 
 st.download_button(
-    "导出评定结果（Excel）", export_xlsx(ws, villages, towns), file_name="信用村评定.xlsx",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="export-village",
+    "导出评定结果（Excel）",
+    export_xlsx(ws, villages, towns),
+    file_name="信用村评定.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="export-village",
 )
 
 st.markdown("### 单村明细")
 labels = {r.village_code: f"{r.town_name} · {r.village_name}" for r in villages.itertuples()}
-code = st.selectbox("选择村", [""] + list(labels), key="village",
-                    format_func=lambda c: labels.get(c, "请选择"))
+code = st.selectbox(
+    "选择村", ["", *labels], key="village", format_func=lambda c: labels.get(c, "请选择")
+)
 if code:
-    st.dataframe(display(criteria_long(ws, villages[villages["village_code"] == code]),
-                         ["label", "value", "comparison", "threshold", "passed"]).assign(
-                     数值=lambda f: f["数值"].map(fmt_pct), 标准=lambda f: f["标准"].map(fmt_pct)),
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        display(
+            criteria_long(ws, villages[villages["village_code"] == code]),
+            ["label", "value", "comparison", "threshold", "passed"],
+        ).assign(数值=lambda f: f["数值"].map(fmt_pct), 标准=lambda f: f["标准"].map(fmt_pct)),
+        hide_index=True,
+        width="stretch",
+    )
     behind = {
-        "credit_household": "信用户", "filed": "已建档户", "borrower": "借款户",
-        "in_arrears": "有欠息借款户", "npl": "有不良贷款户", "all": "全部户籍户",
+        "credit_household": "信用户",
+        "filed": "已建档户",
+        "borrower": "借款户",
+        "in_arrears": "有欠息借款户",
+        "npl": "有不良贷款户",
+        "all": "全部户籍户",
     }
-    which = st.radio("查看数字背后的农户", list(behind), format_func=behind.get, horizontal=True,
-                     key="behind")
+    which = st.radio(
+        "查看数字背后的农户", list(behind), format_func=behind.get, horizontal=True, key="behind"
+    )
     rows = facts[facts["village_code"] == code]
     if which == "npl":
         rows = rows[rows["npl_balance"] > 0]
@@ -73,9 +89,23 @@ if code:
         rows = rows[rows[which]]
     st.caption(f"{behind[which]}：{fmt_count(len(rows), '户')}")
     if role in ("loan_officer", "admin"):
-        st.dataframe(display(rows, ["household_no", "head_name", "filed", "grade",
-                                    "credit_household", "borrower", "in_arrears", "loan_balance",
-                                    "npl_balance"]),
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            display(
+                rows,
+                [
+                    "household_no",
+                    "head_name",
+                    "filed",
+                    "grade",
+                    "credit_household",
+                    "borrower",
+                    "in_arrears",
+                    "loan_balance",
+                    "npl_balance",
+                ],
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     else:
         st.info("农户明细仅对信贷员角色开放。")

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from creditfarm.cli import app
 from creditfarm.cli._common import fail, workspace
-from creditfarm.ingest import REASONS, UNPLACED, IngestError, ingest_folder
+from creditfarm.ingest import REASONS, UNPLACED, WARNINGS, IngestError, ingest_folder
 from creditfarm.rates import rates as rate_table
 from creditfarm.reports import import_report, quarantine_frame, run_table
 
@@ -72,7 +72,7 @@ class QuarantineFormat(StrEnum):
 
 def _print_report(console: Console, report: pd.DataFrame) -> None:
     """The report table, then the quarantine reasons of each source on their own lines."""
-    columns = [c for c in report.columns if c != "quarantined_by_reason"]
+    columns = [c for c in report.columns if c not in ("quarantined_by_reason", "warnings")]
     table = Table(title="导入报告")
     for col in columns:
         table.add_column(_REPORT_HEADINGS.get(col, col), no_wrap=col == "source")
@@ -85,6 +85,9 @@ def _print_report(console: Console, report: pd.DataFrame) -> None:
         for code, n in rec["quarantined_by_reason"].items():
             label = REASONS.get(code, code)
             console.print(f"  {rec['source']} 隔离 {code}×{n}（{label}）", highlight=False)
+        for code, n in rec["warnings"].items():
+            label = WARNINGS.get(code, code)
+            console.print(f"  {rec['source']} 提示 {code}×{n}（{label}）", highlight=False)
 
 
 def _print_problems(console: Console, runs: pd.DataFrame) -> None:
@@ -152,9 +155,12 @@ def quarantine(
         QuarantineFormat, typer.Option("--format", help="Output format")
     ] = QuarantineFormat.csv,
     detail: Annotated[bool, typer.Option("--detail", help="Add a last column saying why")] = False,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Only this source (e.g. hukou, payments)")
+    ] = None,
 ) -> None:
     """导出全部隔离行（CSV 到标准输出；身份证号、电话、卡号已脱敏）。"""
-    frame = quarantine_frame(workspace(), detail=detail)
+    frame = quarantine_frame(workspace(), source=source, detail=detail)
     typer.echo(frame.to_csv(index=False), nl=False)
 
 

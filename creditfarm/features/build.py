@@ -338,6 +338,13 @@ def _gov_features(
         .reindex(index)
         .fillna("")
     )
+    # Any poverty-register status (incl. 已脱贫), for the fairness tables only.
+    out["_poverty_group"] = (
+        pstat.groupby(pov["household_no"])
+        .agg(lambda s: next((v for v in s if v in poor_statuses), next((v for v in s if v), "")))
+        .reindex(index)
+        .fillna("")
+    )
     return out
 
 
@@ -478,6 +485,7 @@ def build_features(data: CountyData, *, as_of: date, policy: Policy | None = Non
     meta["business_revoked"] = X["gov_business_revoked"] > 0
     meta["abroad_now"] = _head_abroad(data, head, as_of)
     meta["poverty_status"] = gov["_poverty_status"]
+    meta["poverty_group"] = gov["_poverty_group"]
     meta["assets"] = X["deposits"].fillna(0) + X["machinery_value"].fillna(0)
     meta["net_income"] = X["net_income"].fillna(0)
     meta["existing_debt"] = X["other_debt"].fillna(0) + X["loan_outstanding"].fillna(0)

@@ -62,15 +62,17 @@ def render_card(
         "A household observed on date T is **bad** when a member's loan becomes non-performing — "
         "90+ days past due, or classified 次级/可疑/损失 (five-category classification 五级分类) — "
         f"within {metrics['horizon_months']} months after T. The performance population is the "
-        "households filed before T with a loan outstanding at some time in that window and not "
-        "already non-performing at T.",
+        "households filed before T with a loan on the book at T, or a loan taken in the window "
+        "early enough that 90 days past its maturity fall inside the window, and not already "
+        "non-performing at T.",
         "",
         "Limits of a snapshot loan book: the outcome fields (max days overdue, classification, "
         "status, balance) are as of the export. The date a loan reached 90 days past due is "
         "inferred from its overdue spell, assuming repayment at maturity (按月付息、到期还本) and, "
         "when the spell is longer than the time since maturity, the latest start it could have "
         "had. A 次级/可疑/损失 classification without a 90-day spell is dated at the export. "
-        "Loans issued late in a window cannot reach 90 days overdue inside it and count as good. "
+        "Loans taken late in a window are left out: they could not reach 90 days overdue inside "
+        "it and would count as good by construction. "
         "Archive fields and undated government records (tax, poverty, residence, land, "
         "exit-entry, insurance) are what the export holds, not their state on T: a mild look-ahead "
         "for the earlier observation dates.",
@@ -78,12 +80,15 @@ def render_card(
         "## Populations and thin files",
         "",
         "Only filed households (已建档) are scored: filing comes first. Thin files (白户: no loan "
-        "before the as-of date) are scored by the same model: the training population includes "
-        "households whose first loan came inside the performance window, who had no loan history "
-        "on T exactly like the thin files scored today, so the model learns what archive, "
-        "payments and government records say without loan history. Their loan-history features "
-        "are 0 and their limit has a further cap "
-        f"({policy.limit.thin_file.cap:,.0f} 元); outputs mark them `thin_file`.",
+        "before the as-of date) are the households pre-credit exists for and are scored by the "
+        "same model, with their loan-history features at 'no history' (0 loans, 0 days overdue, "
+        "0 outstanding). A first-time borrower's outcome can enter training only when the loan "
+        "matured early enough in the window (short loans); with 1-year loans that is rare, so "
+        f"training holds {pops['out_of_time']['thin_file_rows']} thin-file rows out of time and "
+        "the model extrapolates for them from archive, payments, government and village "
+        "features — the features that carry most of the risk in any case. Hence a further "
+        f"limit cap for thin files ({policy.limit.thin_file.cap:,.0f} 元), the `thin_file` mark "
+        "in every output, and a place in the officer's review queue.",
         "",
         "| part | rows | bad |",
         "| --- | ---: | ---: |",

@@ -47,7 +47,7 @@ _TAILS = (
     "茂",
     "抗",
     "水",
-    "村",
+    "峒",
     "岸",
     "丰",
     "湾",
@@ -73,7 +73,7 @@ def make_regions(rng: np.random.Generator, n_villages: int) -> pd.DataFrame:
         seq = int(np.sum(town_of[:i] == t)) + 1
         while True:
             name = str(rng.choice(_HEADS)) + str(rng.choice(_TAILS)) + "村"
-            if name not in names_used or len(names_used) > 350:
+            if name[0] != name[1] and (name not in names_used or len(names_used) > 350):
                 break
         if name in names_used:
             name = f"{name[:-1]}{seq}村"

@@ -15,7 +15,7 @@ from creditfarm.sample.people import EXPORT_DATE
 __all__ = ["BOOK_START", "classify", "make_loans"]
 
 BOOK_START = date(2018, 1, 1)
-_INTERCEPT = -3.05  # sets the delinquency rate; about half of delinquencies reach 90+ days
+_INTERCEPT = -2.95  # sets the delinquency rate; about half of delinquencies reach 90+ days
 _EPOCH = date(1970, 1, 1)
 
 

@@ -14,11 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_fixtures import ROOT, AppCounty, app_county  # noqa: F401 (fixture)
+from tests.app_fixtures import ROOT, AppCounty, app_county_fixture  # noqa: F401 (app_county)
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
 
@@ -43,15 +47,28 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
 
 
 @pytest.fixture(scope="session")
-def app_url(app_county: AppCounty, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # noqa: F811
+def app_url(app_county: AppCounty, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app served by `streamlit run app.py` on a free port, against the small county."""
     port = _free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = {**os.environ, **app_county.env}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-           "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:35:27.564135
+Create Date: 2026-11-23 13:49:57.769471
 """
 from collections.abc import Sequence
 

@@ -356,7 +356,7 @@ def household_card(ws: Workspace, *, household_no: str, role: str | None = None)
         village_code=row["village_code"],
         village_name=row["village_name"],
         town_name=row["town_name"],
-        head_name=head_name,
+        head_name=str(head_name),
         members=members,
         archive=archive,
         sources=sources,
@@ -439,15 +439,16 @@ def _payments(ws: Workspace, keys: list[str]) -> dict[str, Any]:
     con = paystore.connect(ws.payments_root)
     try:
         placeholders = ", ".join("?" for _ in keys)
-        n, first, last = con.execute(
+        row = con.execute(
             f"SELECT COUNT(*), MIN(txn_time), MAX(txn_time) FROM payments "
             f"WHERE person_key IN ({placeholders})",
             keys,
         ).fetchone()
     finally:
         con.close()
-    if not n:
+    if not row or not row[0]:
         return empty
+    n, first, last = row
     return {"transactions": int(n), "first": first.date(), "last": last.date()}
 
 

@@ -40,7 +40,8 @@ def payment_use(ws: Workspace, *, as_of: date | None = None) -> tuple[pd.DataFra
     con = paystore.connect(ws.payments_root)
     try:
         if as_of is None:
-            newest = con.execute("SELECT MAX(txn_time) FROM payments").fetchone()[0]
+            row = con.execute("SELECT MAX(txn_time) FROM payments").fetchone()
+            newest = row[0] if row else None
             if newest is None:
                 return pd.DataFrame({"household_no": [], "txns": []}), None
             as_of = newest.date()

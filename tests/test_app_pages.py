@@ -174,6 +174,13 @@ def test_import_page_report_and_reimport(app_county: AppCounty) -> None:
     assert "户籍" in set(report["数据来源"])
     quarantine = frame_with(at, "原因")
     assert len(quarantine) > 0  # the sample county is messy on purpose
+    assert "身份证号校验位错误" in set(quarantine["原因"])  # reasons in Chinese
+    cells = quarantine.astype(str).to_string()
+    assert not re.search(r"\d{17}[\dXx]", cells)  # no unmasked ID or card number
+    phones = [c for c in quarantine.columns if "电话" in c or "手机" in c]
+    for column in phones:  # phones 前3后4
+        shown = quarantine[column].astype(str)
+        assert shown[shown.str.len() >= 7].str.contains(r"\*").all()
     at.text_input(key="folder").set_value(str(app_county.sample_dir)).run()
     at.button(key="import-folder").click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -62,8 +62,14 @@ def _source_zh(name: str) -> str:
     return SOURCES[name].title if name in SOURCES else name
 
 
+def _reason_zh(code: str) -> str:
+    from creditfarm.ingest import REASONS
+
+    return REASONS.get(code, code)
+
+
 def _reasons_text(reasons: dict[str, Any]) -> str:
-    return "；".join(f"{k} {v}" for k, v in reasons.items()) if reasons else ""
+    return "；".join(f"{_reason_zh(k)} {v}行" for k, v in reasons.items()) if reasons else ""
 
 
 def _run_import(folder: Path) -> None:
@@ -138,6 +144,7 @@ if not quarantine.empty:
         "数据来源", sources, key="q_source", format_func=lambda s: _source_zh(s) if s else "全部"
     )
     view = quarantine[quarantine["source"] == pick] if pick else quarantine
+    view = view.assign(source=view["source"].map(_source_zh), reason=view["reason"].map(_reason_zh))
     st.dataframe(
         view.head(1000).dropna(axis=1, how="all").rename(columns=QUARANTINE_LABELS),
         hide_index=True,
@@ -146,7 +153,7 @@ if not quarantine.empty:
     )
     st.download_button(
         "下载隔离区（CSV）",
-        view.to_csv(index=False).encode("utf-8-sig"),
+        view.rename(columns=QUARANTINE_LABELS).to_csv(index=False).encode("utf-8-sig"),
         file_name="隔离区.csv",
         mime="text/csv",
         key="download-quarantine",

@@ -501,6 +501,14 @@ def _write_archive(
         "village_evaluation": "村两委评议",
         "collector": "采集人",
     }
+    if len(frame) > _XLSX_MAX_ROWS:
+        # A big county's archive comes as CSV saved from Excel: numeric IDs show as 4.69029E+17.
+        ids = frame["head_id_number"].to_numpy(dtype=object).copy()
+        ids[id_mask] = [f"{float(v):.5E}" for v in ids[id_mask]]
+        frame["head_id_number"] = ids
+        frame["filed_date"] = frame["filed_date"].astype(str)
+        w.write("archive", "2021年农户信用档案", frame, labels, "gb18030")
+        return
     w.write(
         "archive",
         "2021年农户信用档案",

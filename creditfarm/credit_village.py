@@ -166,7 +166,7 @@ def assess_villages(ws: Workspace, *, households: pd.DataFrame | None = None) ->
     return out.sort_values(["credit_village", "village_code"]).reset_index(drop=True)
 
 
-def criteria_long(ws: Workspace, villages: pd.DataFrame) -> pd.DataFrame:
+def criteria_long(ws: Workspace, *, villages: pd.DataFrame) -> pd.DataFrame:
     """The village table one criterion per row: village, criterion, label, value, threshold,
     comparison (≥ or <) and passed."""
     rules = ws.policy.credit_village
@@ -189,7 +189,7 @@ def criteria_long(ws: Workspace, villages: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def assess_towns(ws: Workspace, villages: pd.DataFrame) -> pd.DataFrame:
+def assess_towns(ws: Workspace, *, villages: pd.DataFrame) -> pd.DataFrame:
     """信用乡(镇) roll-up: villages, credit villages, share, threshold, credit_town."""
     threshold = ws.policy.credit_town.min_credit_village_share
     key = villages["town_code"].fillna(villages["town_name"])
@@ -205,7 +205,7 @@ def assess_towns(ws: Workspace, villages: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["credit_town", "town_code"]).reset_index(drop=True)
 
 
-def export_xlsx(ws: Workspace, villages: pd.DataFrame, towns: pd.DataFrame) -> bytes:
+def export_xlsx(ws: Workspace, *, villages: pd.DataFrame, towns: pd.DataFrame) -> bytes:
     """The assessment as an Excel workbook: one sheet of villages (criteria as columns with
     达标/未达标), one of towns; title row and units."""
     rules = ws.policy.credit_village

@@ -112,7 +112,8 @@ def members_frame(ws: Workspace) -> pd.DataFrame:
 
 def household_frame(ws: Workspace) -> pd.DataFrame:
     """One row per 户籍 household: village, town, head, member count, filed (has an archive),
-    the archive's own village and household size (for conflict checks) and the latest
+    the archive's own village, household size and head name beside the 户籍 name of the person
+    it was filed under (for conflict checks), and the latest
     assessment (NaN where not scored). Holds unmasked head names: mask before display."""
     households = _read(
         ws,
@@ -133,9 +134,11 @@ def household_frame(ws: Workspace) -> pd.DataFrame:
     # One archive per household is the norm; where two members each filed one, keep the newest.
     archives = _read(
         ws,
-        "SELECT household_no, village_code AS archive_village_code, "
-        "household_size AS archive_household_size, head_name AS archive_head_name, filed_date "
-        "FROM archive WHERE household_no IS NOT NULL ORDER BY filed_date",
+        "SELECT a.household_no, a.village_code AS archive_village_code, "
+        "a.household_size AS archive_household_size, a.head_name AS archive_head_name, "
+        "p.name AS archive_person_name, a.filed_date "
+        "FROM archive a LEFT JOIN person p ON p.person_key = a.head_person_key "
+        "WHERE a.household_no IS NOT NULL ORDER BY a.filed_date",
     ).drop_duplicates("household_no", keep="last")
     frame = households.merge(counts, on="household_no", how="left")
     frame["members"] = frame["members"].fillna(0).astype(int)

@@ -38,6 +38,7 @@ QUEUE_REASONS: dict[str, str] = {
     "thin_file": "无借贷记录(薄档案)",
     "village_conflict": "档案所在村与户籍不一致",
     "size_conflict": "档案家庭人口与户籍人数不一致",
+    "name_conflict": "档案户主姓名与户籍姓名不一致",
 }
 
 
@@ -149,7 +150,8 @@ def review_queue(
     Rules: ``borderline`` (latest score within policy [review].borderline_points of a grade
     edge), ``grade_changed`` (latest grade ≠ the previous assessment's), ``thin_file``,
     ``village_conflict`` (archive village ≠ 户籍 village), ``size_conflict`` (archive household
-    size ≠ 户籍 member count). Households whose latest assessment already has a decision leave
+    size ≠ 户籍 member count), ``name_conflict`` (the archive's head name ≠ the 户籍 name of the
+    person it was filed under). Households whose latest assessment already has a decision leave
     the queue unless ``include_decided``.
     """
     role = role or ws.settings.role
@@ -174,6 +176,8 @@ def review_queue(
     )
     size = pd.to_numeric(hh["archive_household_size"], errors="coerce")
     flags["size_conflict"] = size.notna() & (size != hh["members"])
+    names = hh["archive_head_name"].notna() & hh["archive_person_name"].notna()
+    flags["name_conflict"] = names & (hh["archive_head_name"] != hh["archive_person_name"])
     codes = flags.apply(lambda r: [c for c in QUEUE_REASONS if r[c]], axis=1)
     hh = hh.assign(reasons=codes)[codes.map(bool)]
     if not include_decided and not hh.empty:

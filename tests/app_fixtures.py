@@ -64,18 +64,19 @@ def build_app_county(root: Path) -> AppCounty:
 
 
 @pytest.fixture(scope="session", name="app_county")
-def app_county_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppCounty]:
-    """The prepared county, with the environment pointing the app (and get_settings) at it."""
-    county = build_app_county(tmp_path_factory.getbasetemp() / "app-county")
-    saved = {k: os.environ.get(k) for k in county.env}
-    os.environ.update(county.env)
+def app_county_fixture(tmp_path_factory: pytest.TempPathFactory) -> AppCounty:
+    """The prepared county (built once per test process)."""
+    return build_app_county(tmp_path_factory.getbasetemp() / "app-county")
+
+
+@pytest.fixture(name="app_env")
+def app_env_fixture(app_county: AppCounty, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppCounty]:
+    """The county, with the environment pointing the app (and get_settings) at it for one test
+    only, so no other test sees these settings."""
+    for key, value in app_county.env.items():
+        monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     try:
-        yield county
+        yield app_county
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         get_settings.cache_clear()

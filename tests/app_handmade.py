@@ -75,6 +75,7 @@ def add_household(
     archive_size: int | None = None,
     phone: str | None = None,
     income: float | None = None,
+    archive_name: str | None = None,
 ) -> list[str]:
     """A 户籍 household with members (name, relation, id serial), head first; optionally filed.
     Returns the members' person keys."""
@@ -106,7 +107,7 @@ def add_household(
                 Archive(
                     head_person_key=keys[0],
                     household_no=household_no,
-                    head_name=members[0][0],
+                    head_name=archive_name or members[0][0],
                     filed_date=date(2021, 3, 1),
                     village_code=archive_village or village,
                     household_size=archive_size if archive_size is not None else len(members),

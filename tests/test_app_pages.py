@@ -14,7 +14,12 @@ from streamlit.testing.v1 import AppTest
 
 from creditfarm.rates import rates
 from creditfarm.workspace import open_workspace
-from tests.app_fixtures import UI, AppCounty, app_county_fixture  # noqa: F401 (app_county)
+from tests.app_fixtures import (  # noqa: F401 (fixtures)
+    UI,
+    AppCounty,
+    app_county_fixture,
+    app_env_fixture,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +48,7 @@ def count_in_caption(at: AppTest) -> int:
     raise AssertionError("no count caption")
 
 
-def test_officer_search_select_and_decide(app_county: AppCounty) -> None:
+def test_officer_search_select_and_decide(app_env: AppCounty) -> None:
     at = page("page_officer")
     everyone = frame_with(at, "户号")
     assert len(everyone) > 100
@@ -86,7 +91,7 @@ def test_officer_search_select_and_decide(app_county: AppCounty) -> None:
     at.run()
     assert not at.exception
     assert any("已保存" in s.value and "1.2万元" in s.value for s in at.success)
-    ws = open_workspace(app_county.settings)
+    ws = open_workspace(app_env.settings)
     with ws.engine.connect() as conn:
         row = conn.execute(
             text(
@@ -100,7 +105,7 @@ def test_officer_search_select_and_decide(app_county: AppCounty) -> None:
     assert "入户核实：经营规模小于档案所载" in set(frame_with(at, "理由")["理由"])
 
 
-def test_officer_review_queue(app_county: AppCounty) -> None:
+def test_officer_review_queue(app_env: AppCounty) -> None:
     at = page("page_officer")
     queue = frame_with(at, "复核原因")
     assert len(queue) > 0 and (queue["复核原因"] != "").all()
@@ -111,12 +116,12 @@ def test_officer_review_queue(app_county: AppCounty) -> None:
     assert any(h.value.startswith(f"户号 {first}") for h in at.subheader)
 
 
-def test_rates_page(app_county: AppCounty) -> None:
+def test_rates_page(app_env: AppCounty) -> None:
     at = page("page_rates")
     villages = frame_with(at, "建档率")
     assert len(villages) >= 10
     assert villages["建档率"].str.endswith("%").all()
-    ws = open_workspace(app_county.settings)
+    ws = open_workspace(app_env.settings)
     county = rates(ws, level="county").iloc[0]
     target = ws.policy.target(2022)  # data dated 2022-06-30: the 2021 targets are in force
     ws.engine.dispose()
@@ -134,7 +139,7 @@ def test_rates_page(app_county: AppCounty) -> None:
     assert at.get("download_button"), "monthly report export missing"
 
 
-def test_credit_village_page(app_county: AppCounty) -> None:
+def test_credit_village_page(app_env: AppCounty) -> None:
     at = page("page_village")
     villages = frame_with(at, "信用户占比达标")
     assert len(villages) >= 10
@@ -153,13 +158,13 @@ def test_credit_village_page(app_county: AppCounty) -> None:
     assert at.get("download_button")
 
 
-def test_model_page(app_county: AppCounty) -> None:
+def test_model_page(app_env: AppCounty) -> None:
     at = page("page_model")
     perf = frame_with(at, "LightGBM 模型")
     assert list(perf["指标"]) == ["AUC", "KS", "Gini", "Brier"]
     # The figures are the ones in the version's metrics.json, rounded to 4 places.
-    version = (app_county.settings.model_dir / "LATEST").read_text().strip()
-    saved = json.loads((app_county.settings.model_dir / version / "metrics.json").read_text())
+    version = (app_env.settings.model_dir / "LATEST").read_text().strip()
+    saved = json.loads((app_env.settings.model_dir / version / "metrics.json").read_text())
     shown = perf.set_index("指标")
     for key, label in (("auc", "AUC"), ("ks", "KS"), ("gini", "Gini"), ("brier", "Brier")):
         assert shown.loc[label, "LightGBM 模型"] == pytest.approx(saved["model"][key], abs=1e-4)
@@ -168,7 +173,7 @@ def test_model_page(app_county: AppCounty) -> None:
     assert any("模型卡" in t.label for t in at.tabs)
 
 
-def test_import_page_report_and_reimport(app_county: AppCounty) -> None:
+def test_import_page_report_and_reimport(app_env: AppCounty) -> None:
     at = page("page_import")
     report = frame_with(at, "数据来源")
     assert "户籍" in set(report["数据来源"])
@@ -181,7 +186,7 @@ def test_import_page_report_and_reimport(app_county: AppCounty) -> None:
     for column in phones:  # phones 前3后4
         shown = quarantine[column].astype(str)
         assert shown[shown.str.len() >= 7].str.contains(r"\*").all()
-    at.text_input(key="folder").set_value(str(app_county.sample_dir)).run()
+    at.text_input(key="folder").set_value(str(app_env.sample_dir)).run()
     at.button(key="import-folder").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("导入完成" in s.value for s in at.success)

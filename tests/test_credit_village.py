@@ -90,7 +90,7 @@ def test_failing_villages_listed_first(ws: Workspace) -> None:
 
 def test_town_roll_up(ws: Workspace) -> None:
     build(ws)
-    towns = assess_towns(ws, assess_villages(ws)).set_index("town_name")
+    towns = assess_towns(ws, villages=assess_villages(ws)).set_index("town_name")
     # 什玲镇: V1 fails, V2 passes → 1 / 2 = 50% ≥ 50%: a 信用乡(镇)
     assert towns.loc["什玲镇", "credit_village_share"] == pytest.approx(0.5)
     assert bool(towns.loc["什玲镇", "credit_town"])
@@ -111,7 +111,7 @@ def test_households_behind_figures(ws: Workspace) -> None:
 def test_criteria_long_and_export(ws: Workspace) -> None:
     build(ws)
     villages = assess_villages(ws)
-    long = criteria_long(ws, villages)
+    long = criteria_long(ws, villages=villages)
     assert len(long) == 3 * 4  # 3 villages × 4 criteria
     row = long[(long["village_code"] == V1) & (long["criterion"] == "non_performing_ratio")].iloc[0]
     assert (row["label"], row["comparison"], row["threshold"], row["passed"]) == (
@@ -120,7 +120,7 @@ def test_criteria_long_and_export(ws: Workspace) -> None:
         0.05,
         False,
     )
-    data = export_xlsx(ws, villages, assess_towns(ws, villages))
+    data = export_xlsx(ws, villages=villages, towns=assess_towns(ws, villages=villages))
     book = openpyxl.load_workbook(io.BytesIO(data))
     sheet = book["信用村评定"]
     assert sheet["A1"].value == "信用村评定结果"

@@ -108,18 +108,21 @@ def test_review_queue_rules(ws: Workspace) -> None:
     add_assessment(ws, "H05", grade="A", score=66)  # 4 from 70, 6 from 60: not in the queue
     add_household(ws, "H06", V1, [("己", "户主", 6)], filed=True)
     add_assessment(ws, "H06", grade="AAA", score=83)  # exactly 3 from 80: borderline
+    add_household(ws, "H08", V1, [("辛大", "户主", 8)], filed=True, archive_name="辛太")
+    add_assessment(ws, "H08", grade="A", score=65)  # archive typed 辛太, 户籍 says 辛大
     add_household(ws, "H07", V1, [("庚", "户主", 7)], filed=True)
     add_assessment(ws, "H07", grade="AA", score=70, model_version="m0")
     add_assessment(ws, "H07", grade="AA", score=76)  # same grade, 4 from 80: not in the queue
 
     queue = review_queue(ws).set_index("household_no")
-    assert sorted(queue.index) == ["H01", "H02", "H03", "H04", "H06"]
+    assert sorted(queue.index) == ["H01", "H02", "H03", "H04", "H06", "H08"]
     assert queue.loc["H01", "reasons"] == ["borderline", "grade_changed"]
     assert queue.loc["H01", "previous_grade"] == "B"
     assert queue.loc["H02", "reasons"] == ["thin_file"]
     assert queue.loc["H03", "reasons"] == ["village_conflict"]
     assert queue.loc["H04", "reasons"] == ["size_conflict"]
     assert queue.loc["H06", "reasons"] == ["borderline"]
+    assert queue.loc["H08", "reasons"] == ["name_conflict"]
     assert queue.loc["H01", "reason_text"] == "评分接近等级边界；等级较上次评定有变化"
 
     # A decision on the latest assessment takes the household out of the queue.

@@ -411,3 +411,17 @@ def test_cli_writes_a_county(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["sample", "--households", "10", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2
     assert "households" in bad.output
+
+
+def test_big_tables_go_to_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the xlsx row limit the archive is an Excel-saved CSV: numeric IDs read 4.69029E+17."""
+    import creditfarm.sample.county as county_module
+
+    monkeypatch.setattr(county_module, "_XLSX_MAX_ROWS", 100)
+    summary = generate_county(tmp_path, households=300, seed=4, months=6)
+    assert "2021年农户信用档案.csv" in summary.files
+    assert not [n for n, s in summary.files.items() if s == "payments" and n.endswith(".xlsx")]
+    archive = _canonical("archive", _read(tmp_path / "2021年农户信用档案.csv"))
+    sci = archive["head_id_number"].str.fullmatch(r"\d\.\d{5}E\+17")
+    assert sci.sum() == summary.defects["archive"]["id_as_number"] == 4
+    assert not archive.loc[sci, "head_id_number"].map(lambda v: check_id(v).ok).any()

@@ -189,7 +189,7 @@ def cached_credit_villages(
     ws = workspace()
     facts = credit_village.village_households(ws, role=role, frame=cached_households(stamp))
     villages = credit_village.assess_villages(ws, households=facts)
-    return facts, villages, credit_village.assess_towns(ws, villages)
+    return facts, villages, credit_village.assess_towns(ws, villages=villages)
 
 
 def display(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:

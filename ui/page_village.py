@@ -51,7 +51,7 @@ st.dataframe(
 
 st.download_button(
     "导出评定结果（Excel）",
-    export_xlsx(ws, villages, towns),
+    export_xlsx(ws, villages=villages, towns=towns),
     file_name="信用村评定.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="export-village",
@@ -65,7 +65,7 @@ code = st.selectbox(
 if code:
     st.dataframe(
         display(
-            criteria_long(ws, villages[villages["village_code"] == code]),
+            criteria_long(ws, villages=villages[villages["village_code"] == code]),
             ["label", "value", "comparison", "threshold", "passed"],
         ).assign(数值=lambda f: f["数值"].map(fmt_pct), 标准=lambda f: f["标准"].map(fmt_pct)),
         hide_index=True,

@@ -65,7 +65,7 @@ def test_upload_files(page: Any, app_url: str, app_county: Any, screenshots: Pat
     )
     page.get_by_text(files[0].name).wait_for()
     page.get_by_role("button", name="导入上传的文件").click()
-    page.get_by_text("导入完成").wait_for()
+    page.get_by_text("导入完成：2 个文件，其中失败 0 个。").wait_for()
     settle(page)
     page.screenshot(path=str(screenshots / "import-upload.png"), full_page=True)
 

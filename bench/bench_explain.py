@@ -51,8 +51,13 @@ def timed(label: str, fn, repeat: int = 1):
 
 
 def workspace(tmp: Path) -> Workspace:
-    settings = Settings(data_dir=tmp / "data", model_dir=tmp / "models", secret_key="bench",
-                        demo_mode=True, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        data_dir=tmp / "data",
+        model_dir=tmp / "models",
+        secret_key="bench",
+        demo_mode=True,
+        _env_file=None,
+    )  # type: ignore[call-arg]
     return open_workspace(settings)
 
 
@@ -63,21 +68,35 @@ def synthetic(args: argparse.Namespace, tmp: Path) -> None:
     X[X > 2.2] = np.nan  # some gaps
     risk = X["pay_inflow_month_mean"].fillna(0) * -0.8 + X["loan_max_overdue_days"].fillna(0)
     y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(risk - 2.5)))).astype(int)
-    params = {"objective": "binary", "num_leaves": args.leaves, "min_data_in_leaf": 5,
-              "learning_rate": 0.05, "monotone_constraints": monotone_constraints(names),
-              "num_threads": 1, "verbosity": -1, "seed": 1}
+    params = {
+        "objective": "binary",
+        "num_leaves": args.leaves,
+        "min_data_in_leaf": 5,
+        "learning_rate": 0.05,
+        "monotone_constraints": monotone_constraints(names),
+        "num_threads": 1,
+        "verbosity": -1,
+        "seed": 1,
+    }
     booster = lgb.train(params, lgb.Dataset(X, label=y), num_boost_round=args.trees)
-    print(f"model: {booster.num_trees()} trees × ≤{args.leaves} leaves, {len(names)} features; "
-          f"{n:,} households")
+    print(
+        f"model: {booster.num_trees()} trees × ≤{args.leaves} leaves, {len(names)} features; "
+        f"{n:,} households"
+    )
 
     villages = [f"4690291002{i:02d}" for i in range(max(1, n // 150))]
-    households = pd.DataFrame({
-        "household_no": [f"H{i:06d}" for i in range(n)],
-        "village_code": [villages[i % len(villages)] for i in range(n)],
-    })
+    households = pd.DataFrame(
+        {
+            "household_no": [f"H{i:06d}" for i in range(n)],
+            "village_code": [villages[i % len(villages)] for i in range(n)],
+        }
+    )
     timed("bulk pred_contrib, whole county", lambda: contributions_frame(booster, X), 3)
-    _, t_batch = timed("explain_batch (contributions + reasons), whole county",
-                       lambda: explain_batch(booster, X, households=households), 1)
+    _, t_batch = timed(
+        "explain_batch (contributions + reasons), whole county",
+        lambda: explain_batch(booster, X, households=households),
+        1,
+    )
     print(f"{'':<58} = {t_batch / n * 1000:.2f} ms per household")
 
     ws = workspace(tmp)
@@ -85,22 +104,56 @@ def synthetic(args: argparse.Namespace, tmp: Path) -> None:
     (ws.model_dir / version).mkdir(parents=True)
     booster.save_model(str(ws.model_dir / version / "model.txt"))
     with ws.engine.begin() as conn:
-        conn.execute(insert(Region.__table__), [
-            {"village_code": v, "village_name": f"村{v[-2:]}", "town_name": "保城镇", "extra": {}}
-            for v in villages])
+        conn.execute(
+            insert(Region.__table__),
+            [
+                {
+                    "village_code": v,
+                    "village_name": f"村{v[-2:]}",
+                    "town_name": "保城镇",
+                    "extra": {},
+                }
+                for v in villages
+            ],
+        )
         conn.execute(insert(Household.__table__), households.to_dict(orient="records"))
-        conn.execute(insert(Assessment.__table__), [{
-            "household_no": hh, "village_code": vc, "as_of": AS_OF, "model_version": version,
-            "policy_version": "bench", "probability": 0.05, "score": 72.0, "grade": "AA",
-            "credit_household": True, "pre_credit_limit": 80000.0, "pre_credited": True,
-            "thin_file": False, "vetoes": [], "caps": [], "contributions": {}, "reasons": {},
-            "features": {k: (None if pd.isna(v) else float(v)) for k, v in row.items()},
-            "created_at": pd.Timestamp.now(tz="UTC").to_pydatetime(),
-        } for hh, vc, row in zip(households["household_no"], households["village_code"],
-                                 X.to_dict(orient="records"), strict=True)])
+        conn.execute(
+            insert(Assessment.__table__),
+            [
+                {
+                    "household_no": hh,
+                    "village_code": vc,
+                    "as_of": AS_OF,
+                    "model_version": version,
+                    "policy_version": "bench",
+                    "probability": 0.05,
+                    "score": 72.0,
+                    "grade": "AA",
+                    "credit_household": True,
+                    "pre_credit_limit": 80000.0,
+                    "pre_credited": True,
+                    "thin_file": False,
+                    "vetoes": [],
+                    "caps": [],
+                    "contributions": {},
+                    "reasons": {},
+                    "features": {k: (None if pd.isna(v) else float(v)) for k, v in row.items()},
+                    "created_at": pd.Timestamp.now(tz="UTC").to_pydatetime(),
+                }
+                for hh, vc, row in zip(
+                    households["household_no"],
+                    households["village_code"],
+                    X.to_dict(orient="records"),
+                    strict=True,
+                )
+            ],
+        )
     target = households["household_no"].iloc[n // 2]
-    out, _ = timed("explain_household on demand (load model, peers, reasons)",
-                   lambda: explain_household(ws, household_no=target), 7)
+    out, _ = timed(
+        "explain_household on demand (load model, peers, reasons)",
+        lambda: explain_household(ws, household_no=target),
+        7,
+    )
     assert out["computed_on_demand"]
     print("first lowered reason:", out["reasons"]["lowered"][0]["sentence"])
 
@@ -118,8 +171,10 @@ def county(args: argparse.Namespace, tmp: Path) -> None:
     from creditfarm.model.training import train_model
 
     trained, _ = timed("train", lambda: train_model(ws))
-    run, _ = timed("score (incl. explain_batch for every household)",
-                   lambda: score_households(ws, model_version=trained.version))
+    run, _ = timed(
+        "score (incl. explain_batch for every household)",
+        lambda: score_households(ws, model_version=trained.version),
+    )
     print(f"scored {run.households:,} households, explained={run.explained}")
     from creditfarm.features.build import build_features, load_county
 

@@ -21,7 +21,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["PAYMENT_SCHEMA", "StagedWrite", "connect", "payment_files", "read_payments", "stage_payments"]
+__all__ = [
+    "PAYMENT_SCHEMA",
+    "StagedWrite",
+    "connect",
+    "payment_files",
+    "read_payments",
+    "stage_payments",
+]
 
 PAYMENT_SCHEMA = pa.schema(
     [

@@ -37,7 +37,9 @@ class Workspace:
         return load_policy(self.settings.policy_file)
 
 
-def open_workspace(settings: Settings | None = None, *, database_url: str | None = None) -> Workspace:
+def open_workspace(
+    settings: Settings | None = None, *, database_url: str | None = None
+) -> Workspace:
     """Open (and migrate) the database named by ``settings`` or ``database_url``."""
     settings = settings or get_settings()
     if database_url:

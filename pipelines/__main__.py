@@ -12,8 +12,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines")
     sub = parser.add_subparsers(dest="pipeline", required=True)
     demo = sub.add_parser("demo", help="sample county → import → train → score")
-    demo.add_argument("--households", type=int, default=None,
-                      help="generate a fresh county of this size instead of sample_data/")
+    demo.add_argument(
+        "--households",
+        type=int,
+        default=None,
+        help="generate a fresh county of this size instead of sample_data/",
+    )
     demo.add_argument("--seed", type=int, default=2021)
     demo.add_argument("--sample-dir", type=Path, default=Path("sample_data"))
     args = parser.parse_args(argv)

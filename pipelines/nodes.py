@@ -35,7 +35,11 @@ def train_model(ws: Workspace, *, as_of: date | None = None, progress: Any = Non
 
 
 def score_households(
-    ws: Workspace, *, as_of: date | None = None, model_version: str | None = None, progress: Any = None
+    ws: Workspace,
+    *,
+    as_of: date | None = None,
+    model_version: str | None = None,
+    progress: Any = None,
 ) -> Any:
     """inputs: imported county + model → outputs: one assessment per filed household."""
     from creditfarm.scoring import score_households as _score

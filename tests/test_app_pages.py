@@ -21,7 +21,7 @@ from tests.app_fixtures import (  # noqa: F401 (fixtures)
     app_env_fixture,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("app_county")]
 
 
 def page(name: str) -> AppTest:

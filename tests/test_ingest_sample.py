@@ -30,6 +30,11 @@ def test_sample_county_defects_match_the_import(ws, tmp_path):
         assert got["quarantined_by_reason"] == expected, source
         assert got["duplicates_merged"] == defects.get("duplicate_row", 0), source
         assert got["rows_read"] == written, source
+        assert got["failed_files"] == 0, source
+        merged = defects.get("duplicate_row", 0)
+        assert got["rows_accepted"] == written - summary.expected_quarantine(source) - merged
+        if got["linked_share"] == got["linked_share"]:  # not NaN: the source names persons
+            assert got["linked_share"] == 1.0, source
     county = rates(ws, level="county").iloc[0]
     assert county["households"] == summary.households
     # every filed household is filed unless its only archive row was quarantined

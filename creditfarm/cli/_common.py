@@ -15,7 +15,9 @@ _state: dict[str, str | None] = {"db": None}
 def global_options(
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Database URL (default: CREDITFARM_DATABASE_URL or data/creditfarm.db)"),
+        typer.Option(
+            "--db", help="Database URL (default: CREDITFARM_DATABASE_URL or data/creditfarm.db)"
+        ),
     ] = None,
 ) -> None:
     """creditfarm: 农户建档 · 预授信 · 信用村评定."""

@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from creditfarm.cli import _common, app
-from creditfarm.explain.household import explain_household, find_household
-from creditfarm.explain.text import explanation_text
 
 __all__ = ["explain"]
 
@@ -20,6 +18,10 @@ def explain(
     fmt: Annotated[str, typer.Option("--format", help="text | json")] = "text",
 ) -> None:
     """Explain a household's latest grade: limit, policy rules and the model's reasons."""
+    # Imported here: lightgbm/shap take seconds to load and other commands do not need them.
+    from creditfarm.explain.household import explain_household, find_household
+    from creditfarm.explain.text import explanation_text
+
     if fmt not in ("text", "json"):
         _common.fail(f"--format must be text or json, not {fmt!r}")
     ws = _common.workspace()

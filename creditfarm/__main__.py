@@ -1,0 +1,5 @@
+"""`python -m creditfarm …` is the `creditfarm` command."""
+
+from creditfarm.cli import main
+
+main()

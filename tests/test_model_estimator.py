@@ -56,6 +56,8 @@ def fitted() -> tuple[CreditModel, pd.DataFrame, np.ndarray]:
         ("learning_rate", "fast"),
         ("min_child_samples", 0),
         ("early_stopping_rounds", 0),
+        ("min_rounds", 0),
+        ("min_rounds", 301),
         ("n_jobs", 0),
         ("monotone", "yes"),
     ],

@@ -29,10 +29,30 @@ def _figures_row(name: str, s: dict[str, Any] | None) -> str:
     )
 
 
+def _calibration_text(cal: dict[str, Any]) -> str:
+    base = (
+        "Platt scaling, a two-parameter increasing logistic map of the raw score (with tens of "
+        "bad loans isotonic steps would overfit). A fitted slope ≤ 0 — possible on a small "
+        "held-out part — would invert the ranking, so it is refused and calibration falls back "
+        "to intercept-only (slope 1, the mean moved to the held-out bad rate)."
+    )
+    if cal.get("method") == "intercept":
+        return base + f" **This model uses the fallback** (b = {_num(cal.get('b'))})."
+    if cal.get("method") == "platt":
+        return base + f" Fitted: a = {_num(cal.get('a'))}, b = {_num(cal.get('b'))}."
+    return base
+
+
+def _min_bads(metrics: dict[str, Any], part: str) -> str:
+    needed = metrics.get("minimum_bads", {}).get(part)
+    return "–" if needed is None else str(needed)
+
+
 def render_card(
     *, version: str, metrics: dict[str, Any], fingerprint: dict[str, Any], policy: Policy
 ) -> str:
     pops = metrics["populations"]
+    stopping = metrics.get("early_stopping") or {}
     psi = metrics["psi"]
     sp = metrics["scoring_population"]
     lines = [
@@ -103,15 +123,24 @@ def render_card(
         "## Split and model",
         "",
         f"Observation dates: {', '.join(metrics['observation_dates'])}. The earlier dates are "
-        "in time: households split by a stable hash into fitting (80%) and held-out (20%) parts. "
-        f"The latest date ({metrics['out_of_time_date']}) is the out-of-time test; every figure "
-        "below comes from it.",
+        "in time: households split into fitting (80%) and held-out (20%) parts, by household (a "
+        "household never on both sides) and stratified by outcome (households with a bad outcome "
+        "and the others split 80/20 separately, in the order of a stable hash), so the held-out "
+        f"part always has bad cases. The latest date ({metrics['out_of_time_date']}) is the "
+        "out-of-time test; every figure below comes from it.",
         "",
-        f"LightGBM (binary, ≤ 300 trees, 15 leaves; {metrics['best_iteration']} trees after early "
-        "stopping on the held-out part), monotone constraints where the direction is not in doubt "
-        "(see the catalogue), then Platt calibration on the held-out part (a two-parameter "
-        "logistic map of the raw score: with tens of bad loans isotonic steps would overfit; Platt "
-        "keeps the ranking).",
+        f"LightGBM (binary, ≤ 300 trees, 15 leaves; {metrics['best_iteration']} trees kept: the "
+        f"lowest held-out log-loss after at least {stopping.get('min_rounds', '–')} trees, with "
+        f"a patience of {stopping.get('patience', '–')} rounds — the held-out "
+        "part has a handful of bad cases, so stopping at the first noisy rise would keep a "
+        "near-constant model), monotone constraints where the direction is not in doubt "
+        "(see the catalogue), then calibration on the held-out part: "
+        + _calibration_text(metrics.get("calibration_method") or {}),
+        "",
+        f"Minimum data: training stops with a clear error below {_min_bads(metrics, 'in_time')} "
+        "bad outcomes in time or "
+        f"{_min_bads(metrics, 'out_of_time')} out of time (a generated county needs about 1,500 "
+        "households); with fewer, the model learns noise and the AUC means nothing.",
         "",
         "## Performance (out of time)",
         "",

@@ -1,10 +1,18 @@
 """Train the default model: features and labels on quarterly observation dates, out-of-time
 validation, the WoE scorecard baseline on the same split, fairness and PSI, then the artefacts.
 
-Split: every observation date but the latest is *in time*; its households are split (by a hash
-of household_no, so a household never sits on both sides) into a fitting part (80%) and a held-out
-part (20%) used for early stopping and Platt calibration. The latest date is the *out-of-time*
-test: no fitting decision sees it, and every reported figure comes from it.
+Split: every observation date but the latest is *in time*; its households are split into a
+fitting part (80%) and a held-out part (20%) used for early stopping and Platt calibration. The
+split is by household (a household never sits on both sides), stratified by outcome (households
+with a bad outcome and the others are split 80/20 separately, each ordered by a stable hash of
+household_no): a county has tens of bad outcomes, and a plain hash split can leave the held-out
+part with none or a handful. The latest date is the *out-of-time* test: no fitting decision sees
+it, and every reported figure comes from it.
+
+Too small a county: training needs at least ``MIN_BADS_IN_TIME`` bad outcomes in time and
+``MIN_BADS_OUT_OF_TIME`` out of time and otherwise stops with ``TooFewBadsError`` saying how many
+were found and how many are needed (a model fitted on fewer learns noise, and its reported AUC
+would mean nothing).
 """
 
 from __future__ import annotations
@@ -32,11 +40,38 @@ from creditfarm.model.scorecard import WoEScorecard
 from creditfarm.policy import Policy
 from creditfarm.workspace import Workspace
 
-__all__ = ["TrainResult", "TrainingSet", "held_out", "train_model", "training_set"]
+__all__ = [
+    "MIN_BADS_IN_TIME",
+    "MIN_BADS_OUT_OF_TIME",
+    "TooFewBadsError",
+    "TrainResult",
+    "TrainingSet",
+    "check_bads",
+    "held_out",
+    "train_model",
+    "training_set",
+]
 
 Progress = Callable[[int, int, str], None]
 VALID_SHARE = 0.2
 OBSERVATIONS = 4  # 2020-09-30 … 2021-06-30 for data dated 2022-06-30 (payments from 2020-07)
+# Bad outcomes (household × observation date) needed: in time, ~16 to fit and ~4 to hold out;
+# out of time, enough that the AUC is not decided by two or three households.
+MIN_BADS_IN_TIME = 20
+MIN_BADS_OUT_OF_TIME = 10
+
+
+class TooFewBadsError(ValueError):
+    """The loan book holds too few bad outcomes to train and validate a model."""
+
+    def __init__(self, part: str, found: int, needed: int, rows: int) -> None:
+        self.part, self.found, self.needed, self.rows = part, found, needed, rows
+        super().__init__(
+            f"too few bad outcomes to train: the {part} part has {found} bad "
+            f"outcome{'' if found == 1 else 's'} among {rows} rows; at least {needed} are needed "
+            "(import the loan book of a larger county or more households; "
+            "a generated county needs about 1,500 households)"
+        )
 
 
 @dataclass
@@ -55,13 +90,46 @@ class TrainingSet:
     thin_file: np.ndarray
 
 
-def held_out(household_no: Any, share: float = VALID_SHARE) -> np.ndarray:
-    """True for households in the held-out part: a stable hash, the same on every run."""
+def held_out(household_no: Any, y: Any, share: float = VALID_SHARE) -> np.ndarray:
+    """True for rows of households in the held-out part, the same on every run.
 
-    def bucket(hh: str) -> float:
-        return int(hashlib.sha256(str(hh).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    Stratified by household: a household is *bad* when any of its rows is bad. Within the bad
+    households and within the others, households are ordered by a hash of household_no and the
+    first ``round(share · n)`` are held out — at least one and at most n − 1 when n ≥ 2, so both
+    parts see a bad household whenever the data has two."""
+    households = np.asarray(household_no).astype(str)
+    target = np.asarray(y, dtype=int)
+    if len(households) != len(target):
+        raise ValueError("household_no and y must have one value per row")
+    if not 0 < share < 1:
+        raise ValueError(f"share must be in (0, 1), got {share!r}")
+    bad_household = pd.Series(target, index=households).groupby(level=0).max()
 
-    return np.array([bucket(h) < share for h in household_no], dtype=bool)
+    def key(hh: str) -> tuple[str, str]:
+        return (hashlib.sha256(hh.encode()).hexdigest(), hh)
+
+    chosen: set[str] = set()
+    for label in (0, 1):
+        group = sorted(bad_household.index[bad_household.to_numpy() == label], key=key)
+        n = len(group)
+        k = round(share * n)
+        if n >= 2:
+            k = min(max(k, 1), n - 1)
+        chosen.update(group[:k])
+    return np.array([h in chosen for h in households], dtype=bool)
+
+
+def check_bads(y: Any, *, in_time: Any) -> None:
+    """Raise ``TooFewBadsError`` unless the in-time and out-of-time parts hold enough bads."""
+    target = np.asarray(y, dtype=int)
+    mask = np.asarray(in_time, dtype=bool)
+    for part, rows, needed in (
+        ("in-time", mask, MIN_BADS_IN_TIME),
+        ("out-of-time", ~mask, MIN_BADS_OUT_OF_TIME),
+    ):
+        found = int(target[rows].sum())
+        if found < needed:
+            raise TooFewBadsError(part, found, needed, int(rows.sum()))
 
 
 def training_set(data: CountyData, *, observed: list[date], policy: Policy | None) -> TrainingSet:
@@ -160,7 +228,9 @@ def train_model(
     oot_date = observed[-1]
     is_oot = ts.observed == oot_date
     in_time = ~is_oot
-    valid = in_time & held_out(ts.household_no)
+    check_bads(ts.y, in_time=in_time)
+    valid = np.zeros(len(ts.y), dtype=bool)
+    valid[in_time] = held_out(ts.household_no[in_time], ts.y[in_time])
     fit = in_time & ~valid
     for name, mask in (("fitting", fit), ("held-out", valid), ("out-of-time", is_oot)):
         if len(np.unique(ts.y[mask])) < 2:
@@ -205,6 +275,8 @@ def train_model(
         "model_thin_file": _safe_summary(y_oot[thin_oot], p_model[thin_oot]),
         "baseline": m.summary(y_oot, p_base),
         "best_iteration": model.best_iteration_,
+        "early_stopping": {"min_rounds": model.min_rounds, "patience": model.early_stopping_rounds},
+        "minimum_bads": {"in_time": MIN_BADS_IN_TIME, "out_of_time": MIN_BADS_OUT_OF_TIME},
         "calibration_method": model.calibration_,
         "psi": {
             "score": m.psi(p_train, outcomes["probability"].to_numpy()) if len(outcomes) else None,

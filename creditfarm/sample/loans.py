@@ -15,7 +15,7 @@ from creditfarm.sample.people import EXPORT_DATE
 __all__ = ["BOOK_START", "classify", "make_loans"]
 
 BOOK_START = date(2018, 1, 1)
-_INTERCEPT = -2.95  # sets the delinquency rate; about half of delinquencies reach 90+ days
+_INTERCEPT = -3.15  # sets the delinquency rate; about half of delinquencies reach 90+ days
 _EPOCH = date(1970, 1, 1)
 
 
@@ -68,7 +68,7 @@ def make_loans(rng: np.random.Generator, hh: pd.DataFrame, filed: np.ndarray) ->
         )
         term_days = np.round(term * 30.44).astype(int)
         maturity = iss + term_days
-        logit = _INTERCEPT + risk[h] + rng.normal(0, 0.6, k)
+        logit = _INTERCEPT + risk[h] + rng.normal(0, 1.0, k)
         delinquent = rng.random(k) < 1 / (1 + np.exp(-logit))
         severe = delinquent & (rng.random(k) < 1 / (1 + np.exp(-0.5 * risk[h])))
         onset = iss + (rng.uniform(0.3, 1.05, k) * term_days).astype(int)

@@ -253,7 +253,9 @@ def _payment_features(data: CountyData, as_of: date, index: pd.Index) -> pd.Data
     last = pd.to_datetime(frame["pay_days_since_last"])
     frame["pay_days_since_last"] = (pd.Timestamp(as_of) - last).dt.days
     for col in frame.columns:
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+        # Parallel SQL aggregation sums floats in no fixed order: the last bits differ from run to
+        # run. Rounding makes features (and so the trained model and its version) reproducible.
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float).round(9)
     return frame
 
 

@@ -1,7 +1,8 @@
 # creditfarm — every target sets up what it needs from the project's own files (uv.lock).
 SHELL := /bin/bash
 UV_VERSION := 0.13.8
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv (pinned) is installed with the machine's own pip and run as a module, so no PATH set-up.
+UV := python3 -m uv
 RUN := $(UV) run --frozen
 PORT ?= 8501
 
@@ -17,9 +18,8 @@ test: setup system-deps postgres
 	$(RUN) pytest -n 2 --dist loadgroup
 
 setup:
-	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || \
-		python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || \
-		python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	@$(UV) --version 2>/dev/null | grep -q "uv $(UV_VERSION)" || \
+		python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(UV) sync --frozen --python 3.11
 
 # Debian chromium + CJK fonts for the browser tests and server-rendered charts.

@@ -27,7 +27,17 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     result = run_demo(sample_dir=args.sample_dir, households=args.households, seed=args.seed)
-    print(f"model {result.train.version}; scored households: {result.score}")
+    model, base = result.train.metrics["model"], result.train.metrics["baseline"]
+    score = result.score
+    print(
+        f"model {result.train.version}: out-of-time AUC {model['auc']:.3f} "
+        f"(scorecard baseline {base['auc']:.3f}); card: {result.train.path / 'model_card.md'}"
+    )
+    print(
+        f"scored {score.households:,} filed households as of {score.as_of}: "
+        f"pre-credited {score.pre_credited:,}, credit households {score.credit_households:,}, "
+        f"thin files {score.thin_files:,}, vetoed {score.vetoed:,}"
+    )
     table = rates(result.workspace, level="village")
     print(table.to_string(index=False))
     print(f"done in {time.perf_counter() - started:.1f} s — open http://localhost:8501")

@@ -106,3 +106,33 @@ def test_cli_train_score_scores(county, monkeypatch, tmp_path):
     assert len(pd.read_excel(out, engine="calamine")) == 301
     bad = runner.invoke(app, ["score", "--as-of", "30/06/2022"])
     assert bad.exit_code != 0 and "--as-of" in bad.output
+
+
+def test_version_ignores_reimports_and_failed_runs(county):
+    """The version hashes the model and the data: re-importing an unchanged file or a failed
+    import changes neither, so it must not change the version; a new file does."""
+    from creditfarm.db.engine import session_scope
+    from creditfarm.db.models import ImportRun
+
+    first = train_model(county).version
+    with session_scope(county.engine) as s:
+        s.add(
+            ImportRun(
+                source="loans", file_name="贷款台账.csv", file_sha256="a" * 64, status="unchanged"
+            )
+        )
+        s.add(
+            ImportRun(source="loans", file_name="坏文件.csv", file_sha256="b" * 64, status="failed")
+        )
+    assert train_model(county).version == first
+    with session_scope(county.engine) as s:
+        s.add(
+            ImportRun(
+                source="tax",
+                file_name="税收登记.csv",
+                file_sha256="c" * 64,
+                status="done",
+                rows_accepted=0,
+            )
+        )
+    assert train_model(county).version != first

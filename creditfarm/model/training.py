@@ -191,7 +191,9 @@ def _fingerprint(
                 "status": r.status,
             }
             for r in runs
-            if r.status != "failed"
+            # Failed runs left nothing behind and unchanged re-imports added nothing: the data
+            # (and so the version) is the same however often a folder was imported.
+            if r.status not in ("failed", "unchanged")
         ],
     }
 

@@ -42,7 +42,9 @@ def peak_mb() -> float:
 def step(label: str, fn):  # type: ignore[no-untyped-def]
     t0 = time.perf_counter()
     out = fn()
-    print(f"{label:<44} {time.perf_counter() - t0:8.1f} s   peak RSS {peak_mb():7.0f} MB", flush=True)
+    print(
+        f"{label:<44} {time.perf_counter() - t0:8.1f} s   peak RSS {peak_mb():7.0f} MB", flush=True
+    )
     return out
 
 
@@ -54,12 +56,21 @@ def main() -> None:
     parser.add_argument("--skip-train", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cf-bench-"))
-    settings = Settings(data_dir=tmp / "data", model_dir=tmp / "models", secret_key="bench",
-                        demo_mode=True, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        data_dir=tmp / "data",
+        model_dir=tmp / "models",
+        secret_key="bench",
+        demo_mode=True,
+        _env_file=None,
+    )  # type: ignore[call-arg]
     ws = open_workspace(settings)
     print(f"county of {args.households:,} households (density {args.density}) in {tmp}")
-    summary = step("generate county", lambda: generate_county(
-        tmp / "county", households=args.households, seed=args.seed, density=args.density))
+    summary = step(
+        "generate county",
+        lambda: generate_county(
+            tmp / "county", households=args.households, seed=args.seed, density=args.density
+        ),
+    )
     print(f"  payment rows: {summary.rows.get('payments', 0):,}")
     step("import (ingest_folder, SQLite + Parquet)", lambda: ingest_folder(ws, tmp / "county"))
     data = step("load county tables", lambda: build.load_county(ws))
@@ -74,8 +85,10 @@ def main() -> None:
     step("features as of 2022-06-30 (all sources)", lambda: build.build_features(data, as_of=AS_OF))
     if not args.skip_train:
         trained = step("train (4 observation dates, OOT)", lambda: train_model(ws))
-        step("score + explain every filed household",
-             lambda: score_households(ws, model_version=trained.version))
+        step(
+            "score + explain every filed household",
+            lambda: score_households(ws, model_version=trained.version),
+        )
 
 
 if __name__ == "__main__":

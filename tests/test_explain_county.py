@@ -1,5 +1,5 @@
-"""End to end on the committed sample county (sample_data/): every scored household has stored contributions and
-reasons, and contributions plus base equal the model's raw output for every one of them."""
+"""End to end on the committed sample county (sample_data/): every scored household has stored
+contributions and reasons, and contributions plus base equal the model's raw output for each."""
 
 from __future__ import annotations
 

@@ -136,10 +136,17 @@ def evaluate_table(
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     per_fold: list[dict[str, Any]] = []
     for k, (train, test) in enumerate(splitter.split(X, y), start=1):
+        # Choose the number of trees by early stopping on an inner split, then refit on the whole
+        # training fold with that many trees: the baseline also learns from every training row.
         fit, valid = train_test_split(train, test_size=0.2, stratify=y[train], random_state=seed)
-        model = CreditModel(monotone=False, random_state=seed).fit(
-            X.iloc[fit], y[fit], X_valid=X.iloc[valid], y_valid=y[valid]
+        rounds = (
+            CreditModel(monotone=False, random_state=seed)
+            .fit(X.iloc[fit], y[fit], X_valid=X.iloc[valid], y_valid=y[valid])
+            .best_iteration_
         )
+        model = CreditModel(
+            monotone=False, random_state=seed, n_estimators=rounds, min_rounds=rounds
+        ).fit(X.iloc[train], y[train], X_valid=X.iloc[train], y_valid=y[train])
         baseline = WoEScorecard().fit(X.iloc[train], y[train])
         p_model = model.predict_proba(X.iloc[test])[:, 1]
         p_base = baseline.predict_proba(X.iloc[test])[:, 1]

@@ -27,6 +27,7 @@ REPORT_LABELS = {
     "rows_linked": "关联到户籍",
     "linked_share": "关联率",
     "quarantined_by_reason": "隔离原因",
+    "warnings": "提示（已接收）",
     "failed_files": "失败文件",
     "file": "文件",
     "status": "状态",
@@ -70,6 +71,12 @@ def _reason_zh(code: str) -> str:
 
 def _reasons_text(reasons: dict[str, Any]) -> str:
     return "；".join(f"{_reason_zh(k)} {v}行" for k, v in reasons.items()) if reasons else ""
+
+
+def _warnings_text(warnings: dict[str, Any]) -> str:
+    from creditfarm.ingest import WARNINGS
+
+    return "；".join(f"{WARNINGS.get(k, k)} {v}行" for k, v in warnings.items()) if warnings else ""
 
 
 def _run_import(folder: Path) -> None:
@@ -125,6 +132,7 @@ else:
         source=report["source"].map(_source_zh),
         linked_share=report["linked_share"].map(fmt_pct),
         quarantined_by_reason=report["quarantined_by_reason"].map(_reasons_text),
+        warnings=report["warnings"].map(_warnings_text),
     )
     st.dataframe(shown.rename(columns=REPORT_LABELS), hide_index=True, width="stretch")
     with st.expander("按文件查看"):
@@ -132,6 +140,7 @@ else:
             source=runs["source"].map(_source_zh),
             status=runs["status"].map(STATUS_ZH),
             quarantined_by_reason=runs["quarantined_by_reason"].map(_reasons_text),
+            warnings=runs["warnings"].map(_warnings_text),
         )
         st.dataframe(per_file.rename(columns=REPORT_LABELS), hide_index=True, width="stretch")
 

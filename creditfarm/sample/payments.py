@@ -120,7 +120,7 @@ def make_payments(
     vol = hh["cf_vol"].to_numpy()[h]
     shape = 1 / vol**2
     act = rng.gamma(shape[:, None], (1 / shape)[:, None], (nc, nm))
-    act *= rng.random((nc, nm)) > (0.03 + 0.3 * vol)[:, None]  # idle months
+    act *= rng.random((nc, nm)) > np.clip(0.02 + 0.5 * vol, 0, 0.85)[:, None]  # idle months
     primary = cards["primary"].to_numpy()
     stress = (hh["expense_ratio"].to_numpy()[h] > 0.9).astype(float)
     crop = hh["crop"].to_numpy()[h]

@@ -258,13 +258,10 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _explain(model: Any, X: pd.DataFrame, households: pd.DataFrame) -> list[Any] | None:
-    # CALL SITE: creditfarm.explain (issue 4) computes TreeSHAP contributions and reasons.
-    # Without it the two JSON fields stay empty rather than the run failing.
-    try:
-        from creditfarm.explain import explain_batch
-    except ImportError:
-        return None
+def _explain(model: Any, X: pd.DataFrame, households: pd.DataFrame) -> list[Any]:
+    """TreeSHAP contributions and Chinese reasons, stored with each assessment (issue 4)."""
+    from creditfarm.explain import explain_batch  # lightgbm/shap: loaded only when scoring
+
     return explain_batch(model, X, households=households)
 
 

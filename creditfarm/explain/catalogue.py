@@ -1,35 +1,27 @@
 """What explanations need to know about a feature, read from ``creditfarm.features.catalogue``.
 
-The catalogue (FeatureSpec: name, zh, source, unit, meaning, monotone) belongs to the scoring
-work; a feature it does not list still gets a usable description, so an explanation never fails
-because a model carries a feature the catalogue has not caught up with.
+A model may carry a feature the current catalogue no longer lists (an older model version): it
+still gets a usable description, guessed from its name prefix, so an explanation never fails.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from creditfarm.features.catalogue import FEATURES, FeatureSpec
+from creditfarm.features.catalogue import SOURCE_ZH as _CATALOGUE_SOURCES
 
 __all__ = ["SOURCE_ORDER", "SOURCE_ZH", "FeatureInfo", "feature_infos"]
 
-SOURCE_ZH = {
-    "archive": "档案",
-    "payments": "支付流水",
-    "government": "政务",
-    "loans": "贷款记录",
-    "village": "村情",
-    "other": "其他",
-}
+# The catalogue's sources in its order, plus a bucket for features it does not know.
+SOURCE_ZH: dict[str, str] = {**_CATALOGUE_SOURCES, "other": "其他"}
 SOURCE_ORDER = list(SOURCE_ZH)
 
 _PREFIX_SOURCE = (
     ("pay_", "payments"),
     ("gov_", "government"),
     ("loan_", "loans"),
-    ("vil_", "village"),
     ("village_", "village"),
-    ("arc_", "archive"),
-    ("archive_", "archive"),
 )
 
 
@@ -47,25 +39,6 @@ class FeatureInfo:
         return SOURCE_ZH.get(self.source, SOURCE_ZH["other"])
 
 
-def _specs_from_catalogue() -> dict[str, Any]:
-    try:
-        from creditfarm.features import catalogue as cat
-    except ImportError:
-        return {}
-    for attr in ("CATALOGUE", "FEATURES", "SPECS", "FEATURE_SPECS"):
-        specs = getattr(cat, attr, None)
-        if specs is not None:
-            break
-    else:
-        getter = getattr(cat, "catalogue", None) or getattr(cat, "feature_specs", None)
-        specs = getter() if callable(getter) else None
-    if specs is None:
-        return {}
-    if isinstance(specs, dict):
-        return dict(specs)
-    return {spec.name: spec for spec in specs}
-
-
 def _guess(name: str) -> FeatureInfo:
     for prefix, source in _PREFIX_SOURCE:
         if name.startswith(prefix):
@@ -73,29 +46,23 @@ def _guess(name: str) -> FeatureInfo:
     return FeatureInfo(name=name, zh=name, source="other")
 
 
-def _to_info(spec: Any) -> FeatureInfo:
-    source = str(getattr(spec, "source", "other") or "other")
+def _to_info(spec: FeatureSpec) -> FeatureInfo:
     return FeatureInfo(
         name=spec.name,
-        zh=str(getattr(spec, "zh", "") or spec.name),
-        source=source if source in SOURCE_ZH else "other",
-        unit=str(getattr(spec, "unit", "") or ""),
-        meaning=str(getattr(spec, "meaning", "") or ""),
-        monotone=int(getattr(spec, "monotone", 0) or 0),
+        zh=spec.zh,
+        source=spec.source,
+        unit=spec.unit,
+        meaning=spec.meaning,
+        monotone=spec.monotone,
     )
+
+
+_INFOS: dict[str, FeatureInfo] = {spec.name: _to_info(spec) for spec in FEATURES}
 
 
 def feature_infos(
     names: list[str], overrides: dict[str, FeatureInfo] | None = None
 ) -> dict[str, FeatureInfo]:
     """A FeatureInfo for each name: ``overrides`` first, then the catalogue, then a guess."""
-    specs = _specs_from_catalogue()
-    out: dict[str, FeatureInfo] = {}
-    for name in names:
-        if overrides and name in overrides:
-            out[name] = overrides[name]
-        elif name in specs:
-            out[name] = _to_info(specs[name])
-        else:
-            out[name] = _guess(name)
-    return out
+    overrides = overrides or {}
+    return {n: overrides.get(n) or _INFOS.get(n) or _guess(n) for n in names}

@@ -18,13 +18,8 @@ app = typer.Typer(
 )
 app.callback()(_common.global_options)
 
-# Command modules register themselves on `app`.
-for _module in ("data", "modelling", "explaining", "sample"):
-    try:
-        __import__(f"creditfarm.cli.{_module}")
-    except ModuleNotFoundError as exc:  # a group not written yet
-        if exc.name != f"creditfarm.cli.{_module}":
-            raise
+# Command modules register themselves on `app` when imported.
+from creditfarm.cli import data, explaining, modelling, sample  # noqa: E402, F401
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ def explain(
     query: Annotated[str, typer.Argument(metavar="ID_OR_HOUSEHOLD", help="户号或家庭成员身份证号")],
     fmt: Annotated[str, typer.Option("--format", help="text | json")] = "text",
 ) -> None:
-    """Explain a household's latest grade: limit, policy rules and the model's reasons."""
+    """解释农户最新评级：额度、政策规则与模型原因（身份证号脱敏）。"""
     # Imported here: lightgbm/shap take seconds to load and other commands do not need them.
     from creditfarm.explain.household import explain_household, find_household
     from creditfarm.explain.text import explanation_text

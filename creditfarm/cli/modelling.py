@@ -43,7 +43,7 @@ def train(
         str | None, typer.Option("--as-of", help="数据日期 YYYY-MM-DD (默认: 数据中最新日期)")
     ] = None,
 ) -> None:
-    """Train the default model (LightGBM, out-of-time validation) and write models/<version>/."""
+    """训练违约模型（LightGBM，时间外验证），写入 models/<版本>/ 及模型卡。"""
     from creditfarm.model.training import train_model
 
     when = _as_of(as_of)
@@ -75,7 +75,7 @@ def score(
         str | None, typer.Option("--model", help="模型版本 (默认 LATEST)")
     ] = None,
 ) -> None:
-    """Score every filed household and store one assessment each (history is kept)."""
+    """为每个已建档农户评分、定级、核定预授信额度并保存（保留历史）。"""
     from creditfarm.scoring import score_households
 
     when = _as_of(as_of)
@@ -112,7 +112,7 @@ def evaluate(
     folds: Annotated[int, typer.Option("--folds", help="K of the stratified K-fold")] = 5,
     fmt: Annotated[str, typer.Option("--format", help="text | json")] = "text",
 ) -> None:
-    """K-fold comparison of this model pipeline with the WoE scorecard on a bank's own table."""
+    """用银行自有特征表做 K 折验证：本模型流程与 WoE 评分卡基准对比。"""
     from creditfarm.model.evaluate import TableError, evaluate_table
 
     if fmt not in ("text", "json"):
@@ -146,7 +146,7 @@ def scores(
         Path | None, typer.Option("--out", help="output file (default: stdout for csv)")
     ] = None,
 ) -> None:
-    """The latest assessment of every household: the 整村授信 list (names masked per role)."""
+    """导出每户最新评估结果（整村授信名单；按角色脱敏姓名）。"""
     from creditfarm.scoring import latest_scores, write_scores
 
     if fmt not in ("csv", "xlsx"):

@@ -33,7 +33,7 @@ def sample(
         bool, typer.Option("--clean", help="Tidy UTF-8 CSVs without deliberate defects")
     ] = False,
 ) -> None:
-    """生成样例县数据 (seeded sample county export)."""
+    """生成样例县导出数据（固定随机种子，可复现）。"""
     from creditfarm.sample import generate_county
 
     try:

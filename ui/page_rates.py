@@ -13,6 +13,7 @@ from sqlalchemy import text
 from creditfarm.charts import PLOTLY_FONT
 from creditfarm.formatting import fmt_count, fmt_pct
 from creditfarm.indicators import monthly_report_xlsx
+from creditfarm.rates import RATE_COLUMNS
 from ui.common import (
     cached_indicators,
     cached_rates,
@@ -113,16 +114,7 @@ st.markdown(
 st.dataframe(
     display(
         ordered,
-        [
-            "code",
-            "name",
-            "town_name",
-            "households",
-            "filed",
-            "filing_rate",
-            "pre_credited",
-            "pre_credit_rate",
-        ],
+        RATE_COLUMNS,
     ),
     hide_index=True,
     width="stretch",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.progress import Progress
@@ -14,6 +15,8 @@ from rich.progress import Progress
 from creditfarm.cli import _common, app
 
 __all__ = ["evaluate", "score", "scores", "train"]
+
+T = TypeVar("T")
 
 
 def _as_of(value: str | None) -> date | None:
@@ -37,6 +40,16 @@ class _Bar:
         self.progress.update(self.task, completed=done, total=total, description=label or "done")
 
 
+def _with_bar(title: str, step: Callable[[_Bar], T]) -> T:
+    """Run a library step with a progress bar; its input errors become a clear exit."""
+    try:
+        with Progress(transient=True) as bar:
+            return step(_Bar(bar, title))
+    except (ValueError, FileNotFoundError) as exc:
+        _common.fail(str(exc))
+        raise  # not reached: fail() exits
+
+
 @app.command("train")
 def train(
     as_of: Annotated[
@@ -48,12 +61,7 @@ def train(
 
     when = _as_of(as_of)
     ws = _common.workspace()
-    try:
-        with Progress(transient=True) as bar:
-            result = train_model(ws, as_of=when, progress=_Bar(bar, "training"))
-    except (ValueError, FileNotFoundError) as exc:
-        _common.fail(str(exc))
-        return
+    result = _with_bar("training", lambda bar: train_model(ws, as_of=when, progress=bar))
     mm = result.metrics
     typer.echo(f"model {result.version} → {result.path}")
     for name in ("model", "baseline"):
@@ -80,14 +88,10 @@ def score(
 
     when = _as_of(as_of)
     ws = _common.workspace()
-    try:
-        with Progress(transient=True) as bar:
-            run = score_households(
-                ws, as_of=when, model_version=model_version, progress=_Bar(bar, "scoring")
-            )
-    except (ValueError, FileNotFoundError) as exc:
-        _common.fail(str(exc))
-        return
+    run = _with_bar(
+        "scoring",
+        lambda bar: score_households(ws, as_of=when, model_version=model_version, progress=bar),
+    )
     typer.echo(
         f"scored {run.households} filed households as of {run.as_of} with model "
         f"{run.model_version} (policy {run.policy_version})"

@@ -30,10 +30,10 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from creditfarm.db.models import Assessment, Household, Region
 from creditfarm.explain import contributions_frame, explain_batch, explain_household
 from creditfarm.features.catalogue import FEATURE_NAMES, monotone_constraints
 from creditfarm.settings import Settings
+from creditfarm.storage.models import Assessment, Household, Region
 from creditfarm.workspace import Workspace, open_workspace
 
 AS_OF = date(2022, 6, 30)
@@ -159,10 +159,10 @@ def synthetic(args: argparse.Namespace, tmp: Path) -> None:
 
 
 def county(args: argparse.Namespace, tmp: Path) -> None:
-    from creditfarm.ingest import ingest_folder
+    from creditfarm.ingest.importers import ingest_folder
     from creditfarm.model.artefacts import load_bundle
     from creditfarm.sample import generate_county
-    from creditfarm.scoring import score_households
+    from creditfarm.scoring.run import score_households
 
     ws = workspace(tmp)
     folder = tmp / "county"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 __all__ = [
+    "NAME_ROLES",
     "IdCheck",
     "birth_date_from_id",
     "check_id",
@@ -26,6 +27,7 @@ __all__ = [
     "mask_name",
     "mask_phone",
     "normalize_text",
+    "show_name",
     "upgrade_15_to_18",
 ]
 
@@ -168,3 +170,14 @@ def mask_name(value: str | None) -> str:
     if not value:
         return ""
     return value[0] + "*" * (len(value) - 1)
+
+
+# Roles that work with farmers by name (loan officers, administrators); others see 张**.
+NAME_ROLES = ("loan_officer", "admin")
+
+
+def show_name(name: str | None, role: str) -> str:
+    """A person's name as ``role`` may see it: in full for ``NAME_ROLES``, else 张**."""
+    if not name:
+        return ""
+    return name if role in NAME_ROLES else mask_name(name)

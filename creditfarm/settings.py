@@ -8,9 +8,10 @@ from pathlib import Path
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEMO_SECRET", "Settings", "get_settings"]
+__all__ = ["DEFAULT_POLICY_FILE", "DEMO_SECRET", "Settings", "get_settings"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_POLICY_FILE = PACKAGE_DIR / "policy" / "policy.toml"
 # The demo secret is public (it is in this file); outside demo mode it is refused.
 DEMO_SECRET = "creditfarm-demo-secret-not-for-production"
 
@@ -24,7 +25,7 @@ class Settings(BaseSettings):
     database_url: str = ""  # empty: a SQLite file in data_dir
     payments_dir: Path | None = None  # empty: data_dir / "payments"
     model_dir: Path = Path("models")
-    policy_file: Path = PACKAGE_DIR / "policy.toml"
+    policy_file: Path = DEFAULT_POLICY_FILE
     # Keyed hash (HMAC-SHA256) of resident IDs and card numbers: the join key everywhere.
     secret_key: str = DEMO_SECRET
     demo_mode: bool = True
@@ -39,7 +40,7 @@ class Settings(BaseSettings):
                 "CREDITFARM_SECRET_KEY must be set to a private value outside demo mode"
             )
         if not self.database_url:
-            self.database_url = f"sqlite:///{(self.data_dir / 'creditfarm.db').as_posix()}"
+            self.database_url = f"sqlite:///{(self.data_dir / 'creditfarm.storage').as_posix()}"
         if self.payments_dir is None:
             self.payments_dir = self.data_dir / "payments"
         return self

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from creditfarm.db.engine import open_db
-from creditfarm.policy import Policy, load_policy
+from creditfarm.policy.config import Policy, load_policy
 from creditfarm.settings import Settings, get_settings
+from creditfarm.storage.engine import open_db
 
 __all__ = ["Workspace", "open_workspace"]
 

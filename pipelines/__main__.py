@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--sample-dir", type=Path, default=Path("sample_data"))
     args = parser.parse_args(argv)
 
-    from creditfarm.rates import rates
+    from creditfarm.reports.rates import rates
     from pipelines.pipeline import run_demo
 
     started = time.perf_counter()

@@ -22,7 +22,7 @@ def generate_sample(out_dir: Path, *, households: int, seed: int) -> Path:
 
 def import_folder(ws: Workspace, folder: Path, *, progress: Any = None) -> list[Any]:
     """inputs: export folder → outputs: import runs (SQL tables, Parquet payments, quarantine)."""
-    from creditfarm.ingest import ingest_folder
+    from creditfarm.ingest.importers import ingest_folder
 
     return ingest_folder(ws, folder, progress=progress)
 
@@ -42,13 +42,13 @@ def score_households(
     progress: Any = None,
 ) -> Any:
     """inputs: imported county + model → outputs: one assessment per filed household."""
-    from creditfarm.scoring import score_households as _score
+    from creditfarm.scoring.run import score_households as _score
 
     return _score(ws, as_of=as_of, model_version=model_version, progress=progress)
 
 
 def snapshot_rates(ws: Workspace) -> None:
     """inputs: households, archives, assessments → outputs: a rate snapshot for trends."""
-    from creditfarm.rates import take_snapshot
+    from creditfarm.reports.rates import take_snapshot
 
     take_snapshot(ws)

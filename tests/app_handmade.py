@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from creditfarm.db.engine import session_scope
-from creditfarm.db.models import (
+from creditfarm.identity import checksum_char, hash_key
+from creditfarm.storage.engine import session_scope
+from creditfarm.storage.models import (
     Archive,
     Assessment,
     GovRecord,
@@ -17,7 +18,6 @@ from creditfarm.db.models import (
     Point,
     Region,
 )
-from creditfarm.identity import checksum_char, hash_key
 from creditfarm.workspace import Workspace
 
 TOWN1, TOWN2 = "469029100000", "469029101000"

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import insert
 
-from creditfarm import paystore
-from creditfarm.db.models import Archive, GovRecord, Household, Loan, Person, Region
 from creditfarm.identity import hash_key
+from creditfarm.storage import paystore
+from creditfarm.storage.models import Archive, GovRecord, Household, Loan, Person, Region
 from creditfarm.workspace import Workspace
 
 SNAPSHOT = date(2022, 6, 30)

@@ -1,10 +1,10 @@
-"""Numbers the Chinese way (creditfarm.formatting); expected strings written by hand."""
+"""Numbers the Chinese way (creditfarm.display.formatting); expected strings written by hand."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from creditfarm.formatting import fmt_count, fmt_date, fmt_pct, fmt_prob, fmt_wan, fmt_yuan
+from creditfarm.display.formatting import fmt_count, fmt_date, fmt_pct, fmt_prob, fmt_wan, fmt_yuan
 
 
 def test_yuan_switches_to_wan_from_ten_thousand() -> None:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from creditfarm.rates import rates
+from creditfarm.reports.rates import rates
 from creditfarm.workspace import open_workspace
 from tests.app_fixtures import (  # noqa: F401 (fixtures)
     UI,

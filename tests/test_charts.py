@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from matplotlib import font_manager
 
-from creditfarm import charts
+from creditfarm.display import charts
 from creditfarm.explain import drivers_by_grade, global_importance
 from creditfarm.explain.beeswarm import save_beeswarm
 
@@ -57,13 +57,16 @@ def test_missing_cjk_font_is_a_clear_error(monkeypatch):
 def test_beeswarm_png_with_chinese_labels(tmp_path):
     rng = np.random.default_rng(0)
     n = 40
-    contrib = pd.DataFrame({
-        "pay_inflow_month_mean": rng.normal(0, 0.5, n),
-        "land_area_mu": rng.normal(0, 0.1, n),
-        "_base": -2.0,
-    })
-    values = pd.DataFrame({"pay_inflow_month_mean": rng.uniform(0, 9000, n),
-                           "land_area_mu": rng.uniform(0, 20, n)})
+    contrib = pd.DataFrame(
+        {
+            "pay_inflow_month_mean": rng.normal(0, 0.5, n),
+            "land_area_mu": rng.normal(0, 0.1, n),
+            "_base": -2.0,
+        }
+    )
+    values = pd.DataFrame(
+        {"pay_inflow_month_mean": rng.uniform(0, 9000, n), "land_area_mu": rng.uniform(0, 20, n)}
+    )
     out = save_beeswarm(contrib, values, tmp_path / "bee.png")
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
@@ -82,8 +85,9 @@ def test_waterfall_goes_from_base_to_raw_output():
 
 
 def test_importance_and_village_bars():
-    contrib = pd.DataFrame({"pay_inflow_month_mean": [0.4, -0.6], "land_area_mu": [0.1, 0.1],
-                            "_base": [-2.0, -2.0]})
+    contrib = pd.DataFrame(
+        {"pay_inflow_month_mean": [0.4, -0.6], "land_area_mu": [0.1, 0.1], "_base": [-2.0, -2.0]}
+    )
     imp = global_importance(contrib)
     # mean |.|: inflow (0.4 + 0.6) / 2 = 0.5; land 0.1; shares 0.5/0.6 and 0.1/0.6
     assert list(imp["name_zh"]) == ["月均资金流入", "承包地面积"]
@@ -98,8 +102,9 @@ def test_importance_and_village_bars():
 
 
 def test_drivers_by_grade_by_hand():
-    contrib = pd.DataFrame({"pay_inflow_month_mean": [0.6, 0.2, -0.5],
-                            "land_area_mu": [0.0, 0.1, 0.2], "_base": -2.0})
+    contrib = pd.DataFrame(
+        {"pay_inflow_month_mean": [0.6, 0.2, -0.5], "land_area_mu": [0.0, 0.1, 0.2], "_base": -2.0}
+    )
     table = drivers_by_grade(contrib, pd.Series(["C", "C", "AA"]), order=["AAA", "AA", "C"])
     assert list(table.columns) == ["feature", "name_zh", "AA", "C"]
     row = table.set_index("feature").loc["pay_inflow_month_mean"]

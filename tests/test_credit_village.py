@@ -7,7 +7,7 @@ import io
 import openpyxl
 import pytest
 
-from creditfarm.credit_village import (
+from creditfarm.reports.credit_village import (
     assess_towns,
     assess_villages,
     criteria_long,

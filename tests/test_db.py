@@ -1,7 +1,7 @@
 from sqlalchemy import inspect
 from sqlmodel import select
 
-from creditfarm.db import Household, Region, session_scope
+from creditfarm.storage import Household, Region, session_scope
 
 
 def test_schema_is_migrated_and_round_trips(ws):

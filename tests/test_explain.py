@@ -21,8 +21,8 @@ from creditfarm.explain import (
     reason_code,
 )
 from creditfarm.explain.village_reference import Comparison, VillageReference, percent
-from creditfarm.policy import load_policy
-from creditfarm.settings import PACKAGE_DIR
+from creditfarm.policy.config import load_policy
+from creditfarm.settings import DEFAULT_POLICY_FILE
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +39,9 @@ class Wrapper:
 
 def test_additivity_on_every_row(booster):
     X, _ = training_frame(n=300, seed=11)
-    households = pd.DataFrame({"household_no": [f"H{i}" for i in range(len(X))],
-                               "village_code": ["V1"] * len(X)})
+    households = pd.DataFrame(
+        {"household_no": [f"H{i}" for i in range(len(X))], "village_code": ["V1"] * len(X)}
+    )
     explained = explain_batch(Wrapper(booster), X, households=households)
     raw = booster.predict(X, raw_score=True)
     assert len(explained) == len(X)
@@ -104,8 +105,15 @@ def test_reasons_are_sorted_by_size_and_signed_by_effect():
     infos = {k: FeatureInfo(name=k, zh=f"因素{k}", source="archive") for k in "abcde"}
     from creditfarm.explain import build_reasons
 
-    reasons = build_reasons(household_no="H", village_code="V", contributions=contributions,
-                            values=X.iloc[0].to_dict(), infos=infos, monotone={}, reference=None)
+    reasons = build_reasons(
+        household_no="H",
+        village_code="V",
+        contributions=contributions,
+        values=X.iloc[0].to_dict(),
+        infos=infos,
+        monotone={},
+        reference=None,
+    )
     # lowered = positive log-odds, largest first; raised = negative, most negative first
     assert [r["feature"] for r in reasons[LOWERED]] == ["b", "a"]
     assert [r["feature"] for r in reasons[RAISED]] == ["c", "d"]
@@ -114,12 +122,14 @@ def test_reasons_are_sorted_by_size_and_signed_by_effect():
 
 
 def test_village_comparison_by_hand_with_ties_and_self_left_out():
-    peers = pd.DataFrame({
-        "household_no": ["A", "B", "C", "D", "E"],
-        "village_code": ["V"] * 5,
-        "x": [1.0, 2.0, 2.0, 3.0, np.nan],
-        "kind": ["p", "p", "q", "p", None],
-    })
+    peers = pd.DataFrame(
+        {
+            "household_no": ["A", "B", "C", "D", "E"],
+            "village_code": ["V"] * 5,
+            "x": [1.0, 2.0, 2.0, 3.0, np.nan],
+            "kind": ["p", "p", "q", "p", None],
+        }
+    )
     ref = VillageReference.build(peers, ["x", "kind"])
     # B (2.0) against A 1.0, C 2.0, D 3.0 (E has no value, B is itself):
     # below 1/3, above 1/3, same 1/3; median of others = 2.0
@@ -136,8 +146,13 @@ def test_village_comparison_by_hand_with_ties_and_self_left_out():
 
 
 def test_reason_codes():
-    flag = FeatureInfo(name="gov_fraud_record", zh="涉诈骗赌博类记录", source="government",
-                       unit="是/否", monotone=1)
+    flag = FeatureInfo(
+        name="gov_fraud_record",
+        zh="涉诈骗赌博类记录",
+        source="government",
+        unit="是/否",
+        monotone=1,
+    )
     assert reason_code(flag, 1.0, 0.4) == "GOV_FRAUD_RECORD_YES"
     assert reason_code(flag, 0.0, -0.1) == "GOV_FRAUD_RECORD_NO"
     inflow = FeatureInfo(name=INFLOW, zh="月均资金流入", source="payments", unit="元", monotone=-1)
@@ -148,9 +163,11 @@ def test_reason_codes():
     # with a village comparison the code agrees with the sentence: 1,800 above a median of 1,500
     above = Comparison(peers=4, share_below=0.75, share_above=0.25, share_same=0.0, median=1500.0)
     assert reason_code(inflow, 1800.0, 0.3, monotone=-1, comparison=above) == (
-        "PAY_INFLOW_MONTH_MEAN_HIGH")
+        "PAY_INFLOW_MONTH_MEAN_HIGH"
+    )
     assert reason_code(inflow, 1500.0, 0.3, monotone=-1, comparison=above) == (
-        "PAY_INFLOW_MONTH_MEAN_LOW")  # at the median: the model's direction decides
+        "PAY_INFLOW_MONTH_MEAN_LOW"
+    )  # at the median: the model's direction decides
     plain = FeatureInfo(name="head_age", zh="户主年龄", source="archive", unit="岁")
     assert reason_code(plain, 45.0, 0.3, comparison=above) == "HEAD_AGE_LOW"
     assert reason_code(plain, 45.0, 0.3) == "HEAD_AGE_TYPICAL"
@@ -159,15 +176,24 @@ def test_reason_codes():
 def test_village_level_features_are_not_compared_within_the_village():
     from creditfarm.explain import build_reasons
 
-    peers = pd.DataFrame({"household_no": ["A", "B"], "village_code": ["V", "V"],
-                          "village_npl_ratio": [0.04, 0.04]})
+    peers = pd.DataFrame(
+        {"household_no": ["A", "B"], "village_code": ["V", "V"], "village_npl_ratio": [0.04, 0.04]}
+    )
     ref = VillageReference.build(peers, ["village_npl_ratio"])
-    infos = {"village_npl_ratio": FeatureInfo(name="village_npl_ratio", zh="本村不良贷款率",
-                                              source="village", monotone=1)}
-    reasons = build_reasons(household_no="A", village_code="V",
-                            contributions={"village_npl_ratio": 0.2, "_base": -2.0},
-                            values={"village_npl_ratio": 0.04}, infos=infos,
-                            monotone={"village_npl_ratio": 1}, reference=ref)
+    infos = {
+        "village_npl_ratio": FeatureInfo(
+            name="village_npl_ratio", zh="本村不良贷款率", source="village", monotone=1
+        )
+    }
+    reasons = build_reasons(
+        household_no="A",
+        village_code="V",
+        contributions={"village_npl_ratio": 0.2, "_base": -2.0},
+        values={"village_npl_ratio": 0.04},
+        infos=infos,
+        monotone={"village_npl_ratio": 1},
+        reference=ref,
+    )
     (reason,) = reasons[LOWERED]
     assert reason["sentence"] == "本村不良贷款率 4%"  # 0.04 × 100
     assert reason["village"] is None
@@ -204,11 +230,14 @@ def test_format_yuan():
 
 
 def test_policy_reasons_listed_apart_with_thresholds():
-    policy = load_policy(PACKAGE_DIR / "policy.toml")
-    rules = policy_reasons(["blacklist", "current_overdue", "something_new"],
-                           ["thin_file_cap"], policy=policy)
+    policy = load_policy(DEFAULT_POLICY_FILE)
+    rules = policy_reasons(
+        ["blacklist", "current_overdue", "something_new"], ["thin_file_cap"], policy=policy
+    )
     assert [(r["kind"], r["code"]) for r in rules] == [
-        ("veto", "blacklist"), ("veto", "current_overdue"), ("veto", "something_new"),
+        ("veto", "blacklist"),
+        ("veto", "current_overdue"),
+        ("veto", "something_new"),
         ("cap", "thin_file_cap"),
     ]
     assert "黑名单" in rules[0]["sentence"]

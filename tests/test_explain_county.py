@@ -12,15 +12,15 @@ import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
-from creditfarm.db.models import Archive, Assessment
 from creditfarm.explain import LOWERED, RAISED, explain_household, load_booster
+from creditfarm.storage.models import Archive, Assessment
 
 
 @pytest.mark.slow
 def test_every_scored_household_is_explained_and_additive(ws):
-    from creditfarm.ingest import ingest_folder
+    from creditfarm.ingest.importers import ingest_folder
     from creditfarm.model.training import train_model
-    from creditfarm.scoring import score_households
+    from creditfarm.scoring.run import score_households
 
     ingest_folder(ws, Path(__file__).resolve().parents[1] / "sample_data")
     trained = train_model(ws)
@@ -35,8 +35,11 @@ def test_every_scored_household_is_explained_and_additive(ws):
     assert len(rows) == run.households
     booster = load_booster(ws, trained.version)
     names = booster.feature_name()
-    X = pd.DataFrame([a.features for a in rows]).reindex(columns=names).apply(
-        pd.to_numeric, errors="coerce")
+    X = (
+        pd.DataFrame([a.features for a in rows])
+        .reindex(columns=names)
+        .apply(pd.to_numeric, errors="coerce")
+    )
     raw = booster.predict(X, raw_score=True)
     for a, expected in zip(rows, raw, strict=True):
         assert set(a.contributions) == {*names, "_base"}

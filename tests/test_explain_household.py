@@ -13,7 +13,6 @@ from explain_helpers import FEATURES, INFLOW, train_tiny
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from creditfarm.db.models import Assessment, Household, Person, Region
 from creditfarm.explain import (
     LOWERED,
     RAISED,
@@ -25,6 +24,7 @@ from creditfarm.explain import (
     village_drivers,
 )
 from creditfarm.identity import checksum_char, hash_key
+from creditfarm.storage.models import Assessment, Household, Person, Region
 
 AS_OF = date(2022, 6, 30)
 VILLAGE = "469029100201"
@@ -38,9 +38,15 @@ HEAD_ID = make_id("46902919800101123")
 
 
 def stored_reasons() -> dict:
-    reason = {"code": "PAY_INFLOW_MONTH_MEAN_LOW", "feature": INFLOW, "source": "payments",
-              "source_zh": "支付流水", "effect": LOWERED, "contribution": 0.8,
-              "sentence": "月均资金流入 500元，低于本村 100% 的农户"}
+    reason = {
+        "code": "PAY_INFLOW_MONTH_MEAN_LOW",
+        "feature": INFLOW,
+        "source": "payments",
+        "source_zh": "支付流水",
+        "effect": LOWERED,
+        "contribution": 0.8,
+        "sentence": "月均资金流入 500元，低于本村 100% 的农户",
+    }
     return {"base": -2.0, "raw": -1.2, LOWERED: [reason], RAISED: [], "by_source": {}}
 
 
@@ -54,18 +60,44 @@ def seed(ws, *, inflows: dict[str, float | None], stored: bool) -> None:
             key = hash_key(pid, ws.secret)
             s.add(Household(household_no=hh, village_code=VILLAGE, head_person_key=key))
             s.commit()
-            s.add(Person(person_key=key, id_number=pid, name="王大山", household_no=hh,
-                         relation_to_head="户主", village_code=VILLAGE))
-            s.add(Assessment(
-                household_no=hh, village_code=VILLAGE, as_of=AS_OF, model_version="tiny",
-                policy_version="p", probability=0.3, score=53.3, grade="B",
-                credit_household=False, pre_credit_limit=0.0, pre_credited=False, thin_file=True,
-                vetoes=["blacklist"] if i == 0 else [], caps=["thin_file_cap"] if i == 0 else [],
-                features={INFLOW: inflow, "land_area_mu": 5.0, "gov_poverty": 0.0},
-                contributions={INFLOW: 0.8, "land_area_mu": -0.1, "gov_poverty": 0.0,
-                               "_base": -2.0} if stored else {},
-                reasons=stored_reasons() if stored else {},
-            ))
+            s.add(
+                Person(
+                    person_key=key,
+                    id_number=pid,
+                    name="王大山",
+                    household_no=hh,
+                    relation_to_head="户主",
+                    village_code=VILLAGE,
+                )
+            )
+            s.add(
+                Assessment(
+                    household_no=hh,
+                    village_code=VILLAGE,
+                    as_of=AS_OF,
+                    model_version="tiny",
+                    policy_version="p",
+                    probability=0.3,
+                    score=53.3,
+                    grade="B",
+                    credit_household=False,
+                    pre_credit_limit=0.0,
+                    pre_credited=False,
+                    thin_file=True,
+                    vetoes=["blacklist"] if i == 0 else [],
+                    caps=["thin_file_cap"] if i == 0 else [],
+                    features={INFLOW: inflow, "land_area_mu": 5.0, "gov_poverty": 0.0},
+                    contributions={
+                        INFLOW: 0.8,
+                        "land_area_mu": -0.1,
+                        "gov_poverty": 0.0,
+                        "_base": -2.0,
+                    }
+                    if stored
+                    else {},
+                    reasons=stored_reasons() if stored else {},
+                )
+            )
             s.commit()
 
 
@@ -79,7 +111,9 @@ def test_stored_explanation_masks_id_and_keeps_rules_apart(ws):
     assert out["computed_on_demand"] is False
     assert out["reasons"][LOWERED][0]["code"] == "PAY_INFLOW_MONTH_MEAN_LOW"
     assert [(r["kind"], r["code"]) for r in out["policy_rules"]] == [
-        ("veto", "blacklist"), ("cap", "thin_file_cap")]
+        ("veto", "blacklist"),
+        ("cap", "thin_file_cap"),
+    ]
     text = explanation_text(out)
     # policy rules come before, and apart from, the model reasons
     assert text.index("政策规则") < text.index("黑名单") < text.index("降低评分的因素")
@@ -105,8 +139,11 @@ def test_on_demand_when_not_stored(ws):
     folder = Path(ws.model_dir) / "tiny"
     folder.mkdir(parents=True)
     booster.save_model(str(folder / "model.txt"))
-    seed(ws, inflows={"H1": 500.0, "H2": 1500.0, "H3": 2500.0, "H4": 4000.0, "H5": None},
-         stored=False)
+    seed(
+        ws,
+        inflows={"H1": 500.0, "H2": 1500.0, "H3": 2500.0, "H4": 4000.0, "H5": None},
+        stored=False,
+    )
     out = explain_household(ws, household_no="H1")
     assert out["computed_on_demand"] is True
     X = pd.DataFrame([{INFLOW: 500.0, "land_area_mu": 5.0, "gov_poverty": 0.0}])[FEATURES]
@@ -131,13 +168,32 @@ def test_no_assessment_is_a_clear_error(ws):
 def test_village_views_by_hand(ws):
     seed(ws, inflows={"H1": 500.0, "H2": 1500.0}, stored=True)
     with Session(ws.engine) as s:  # a newer run for H2 replaces the first in the views
-        s.add(Assessment(
-            household_no="H2", village_code=VILLAGE, as_of=AS_OF, model_version="tiny",
-            policy_version="p", probability=0.1, score=64.2, grade="A", credit_household=True,
-            pre_credit_limit=50000.0, pre_credited=True, thin_file=False, vetoes=[], caps=[],
-            features={INFLOW: 1500.0}, reasons=stored_reasons(),
-            contributions={INFLOW: -0.4, "land_area_mu": 0.3, "gov_poverty": 0.1, "_base": -2.0},
-        ))
+        s.add(
+            Assessment(
+                household_no="H2",
+                village_code=VILLAGE,
+                as_of=AS_OF,
+                model_version="tiny",
+                policy_version="p",
+                probability=0.1,
+                score=64.2,
+                grade="A",
+                credit_household=True,
+                pre_credit_limit=50000.0,
+                pre_credited=True,
+                thin_file=False,
+                vetoes=[],
+                caps=[],
+                features={INFLOW: 1500.0},
+                reasons=stored_reasons(),
+                contributions={
+                    INFLOW: -0.4,
+                    "land_area_mu": 0.3,
+                    "gov_poverty": 0.1,
+                    "_base": -2.0,
+                },
+            )
+        )
         s.commit()
     contrib, values, meta = load_contributions(ws, village_code=VILLAGE)
     assert list(contrib.index) == ["H1", "H2"]

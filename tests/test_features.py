@@ -216,7 +216,7 @@ def test_rows_dated_on_or_after_the_as_of_date_change_nothing(ws):
     with ws.engine.begin() as conn:
         from sqlalchemy import insert
 
-        from creditfarm.db.models import Archive, Blacklist
+        from creditfarm.storage.models import Archive, Blacklist
 
         conn.execute(
             insert(Blacklist.__table__),

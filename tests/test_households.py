@@ -7,9 +7,9 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from creditfarm import paystore
-from creditfarm.households import household_card, search_households
 from creditfarm.identity import mask_id
+from creditfarm.officer.households import household_card, search_households
+from creditfarm.storage import paystore
 from creditfarm.workspace import Workspace
 from tests.app_handmade import (
     V1,

@@ -9,8 +9,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from creditfarm import paystore
-from creditfarm.indicators import indicators, monthly_report_xlsx, payment_use
+from creditfarm.reports.indicators import indicators, monthly_report_xlsx, payment_use
+from creditfarm.storage import paystore
 from creditfarm.workspace import Workspace
 from tests.app_handmade import (
     V1,

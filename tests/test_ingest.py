@@ -11,8 +11,10 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from creditfarm import ingest as ingest_mod
-from creditfarm.db.models import (
+from creditfarm.ingest import importers as ingest_mod
+from creditfarm.identity import hash_key
+from creditfarm.ingest.importers import REASONS, IngestError, ingest_file, ingest_folder
+from creditfarm.storage.models import (
     Archive,
     Blacklist,
     Card,
@@ -24,9 +26,7 @@ from creditfarm.db.models import (
     QuarantineRow,
     Region,
 )
-from creditfarm.identity import hash_key
-from creditfarm.ingest import REASONS, IngestError, ingest_file, ingest_folder
-from creditfarm.paystore import payment_files, read_payments
+from creditfarm.storage.paystore import payment_files, read_payments
 
 COUNTY = Path(__file__).parent / "fixtures" / "county"
 SECRET = "test-secret"  # conftest.make_settings

@@ -3,9 +3,9 @@ quarantined or merged, with the reason the contract names, and nothing else is r
 
 import pytest
 
-from creditfarm.ingest import ingest_folder
-from creditfarm.rates import rates
-from creditfarm.reports import import_report
+from creditfarm.ingest.importers import ingest_folder
+from creditfarm.ingest.report import import_report
+from creditfarm.reports.rates import rates
 from creditfarm.sample import generate_county
 
 pytestmark = pytest.mark.slow

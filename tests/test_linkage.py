@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from creditfarm.db.models import Archive
-from creditfarm.ingest import ingest_file
-from creditfarm.linkage import DIRECTION_BY_TXN_TYPE, VillageResolver, direction_for
+from creditfarm.ingest.importers import ingest_file
+from creditfarm.ingest.linkage import DIRECTION_BY_TXN_TYPE, VillageResolver, direction_for
+from creditfarm.storage.models import Archive
 
 
 def _resolver() -> VillageResolver:

@@ -4,7 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import creditfarm.db.models  # noqa: F401  (registers the tables)
+import creditfarm.storage.models  # noqa: F401  (registers the tables)
 
 
 def test_migrated_schema_matches_the_models(ws):
@@ -15,7 +15,7 @@ def test_migrated_schema_matches_the_models(ws):
 
 
 def test_migrations_run_twice_without_change(ws):
-    from creditfarm.db.engine import migrate
+    from creditfarm.storage.engine import migrate
 
     migrate(ws.engine)  # already at head: a no-op, not an error
     with ws.engine.connect() as conn:

@@ -14,7 +14,7 @@ from creditfarm.model import metrics as m
 from creditfarm.model.artefacts import latest_version, load_bundle, load_model, save_model
 from creditfarm.model.estimator import CreditModel, NotFittedError
 from creditfarm.model.scorecard import WoEScorecard
-from creditfarm.settings import PACKAGE_DIR
+from creditfarm.settings import DEFAULT_POLICY_FILE
 
 
 def _data(n: int = 1200, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
@@ -124,7 +124,7 @@ def test_artefact_round_trip_gives_identical_predictions(fitted, tmp_path):
         tmp_path,
         version="2022-06-30-abcdef12",
         model=model,
-        policy_file=PACKAGE_DIR / "policy.toml",
+        policy_file=DEFAULT_POLICY_FILE,
         fingerprint={"rows": 1},
         metrics={"auc": 0.8},
         card="# card\n",

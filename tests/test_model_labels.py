@@ -8,7 +8,7 @@ import pytest
 from model_county import add_household, add_loans, add_regions, person_key
 
 from creditfarm.features import load_county
-from creditfarm.labels import build_labels, observation_dates, window_end
+from creditfarm.model.labels import build_labels, observation_dates, window_end
 
 T = date(2021, 6, 30)
 SNAP = date(2022, 6, 30)

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
-from creditfarm.normalize import (
+from creditfarm.ingest.normalize import (
     ValueProblem,
     is_missing,
     parse_amount,

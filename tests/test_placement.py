@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from creditfarm.placement import place_by_name, place_file
+from creditfarm.ingest.placement import place_by_name, place_file
 
 
 @pytest.mark.parametrize(

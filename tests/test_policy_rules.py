@@ -1,4 +1,4 @@
-"""The policy rules, worked by hand with the default policy file (creditfarm/policy.toml):
+"""The policy rules, worked by hand with the default policy file (creditfarm/policy/policy.toml):
 score = 40 − 11·ln(odds); bands AAA 80 / AA 70 / A 60 / B 45 / C 0; limit base AAA 100,000,
 AA 80,000, A 50,000; asset share 10%, income share 30%, cap 200,000, round down to 1,000,
 min 10,000, thin-file cap 50,000; poverty product 30,000–50,000 for 18–65."""
@@ -9,8 +9,8 @@ import math
 
 import pytest
 
-from creditfarm.policy import load_policy
-from creditfarm.scoring import (
+from creditfarm.policy.config import load_policy
+from creditfarm.policy.rules import (
     HouseholdFacts,
     LimitResult,
     apply_poverty_product,
@@ -20,9 +20,9 @@ from creditfarm.scoring import (
     probability_to_score,
     vetoes_for,
 )
-from creditfarm.settings import PACKAGE_DIR
+from creditfarm.settings import DEFAULT_POLICY_FILE
 
-POLICY = load_policy(PACKAGE_DIR / "policy.toml")
+POLICY = load_policy(DEFAULT_POLICY_FILE)
 OK = HouseholdFacts(head_age=40.0)
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from creditfarm.identity import check_id, checksum_char, mask_id
-from creditfarm.normalize import (
+from creditfarm.ingest.normalize import (
     ValueProblem,
     parse_amount,
     parse_date,

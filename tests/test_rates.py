@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from creditfarm.db.models import Assessment, RateSnapshot
-from creditfarm.ingest import ingest_folder
-from creditfarm.rates import RATE_COLUMNS, rates, take_snapshot
+from creditfarm.ingest.importers import ingest_folder
+from creditfarm.reports.rates import RATE_COLUMNS, rates, take_snapshot
+from creditfarm.storage.models import Assessment, RateSnapshot
 
 COUNTY = Path(__file__).parent / "fixtures" / "county"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from creditfarm.contract import source
-from creditfarm.readers import MissingColumnsError, ReadError, header_key, read_table
+from creditfarm.ingest.contract import source
+from creditfarm.ingest.readers import MissingColumnsError, ReadError, header_key, read_table
 
 HUKOU_ROWS = (
     "身份证号,姓名,户号,与户主关系,村代码\n"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from creditfarm.review import (
+from creditfarm.officer.review import (
     DecisionError,
     decisions,
     grade_edges,

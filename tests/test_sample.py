@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from creditfarm.cli import app
-from creditfarm.contract import NON_PERFORMING, SOURCES
 from creditfarm.identity import check_id
+from creditfarm.ingest.contract import NON_PERFORMING, SOURCES
 from creditfarm.sample import EXPORT_DATE, CountySummary, generate_county
 from creditfarm.sample.finances import risk_logit
 from creditfarm.sample.messy import checksum_typo, legacy_15, wrong_length
@@ -34,7 +34,7 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CountySummar
     return out, generate_county(out, households=3000, seed=7)
 
 
-# --- reading files back, independently of creditfarm.readers -------------------------------
+# --- reading files back, independently of creditfarm.ingest.readers -------------------------------
 
 
 def _norm(header: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from creditfarm.fairness import fairness_tables
+from creditfarm.model.fairness import fairness_tables
 
 
 def test_fairness_tables_by_hand():

@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from creditfarm.cli import _common, app
-from creditfarm.db.models import Assessment, Household
 from creditfarm.model.training import train_model
-from creditfarm.scoring import SCORE_COLUMNS, latest_scores, score_households
+from creditfarm.scoring.lists import SCORE_COLUMNS, latest_scores
+from creditfarm.scoring.run import score_households
+from creditfarm.storage.models import Assessment, Household
 
 pytestmark = pytest.mark.slow
 
@@ -111,8 +112,8 @@ def test_cli_train_score_scores(county, monkeypatch, tmp_path):
 def test_version_ignores_reimports_and_failed_runs(county):
     """The version hashes the model and the data: re-importing an unchanged file or a failed
     import changes neither, so it must not change the version; a new file does."""
-    from creditfarm.db.engine import session_scope
-    from creditfarm.db.models import ImportRun
+    from creditfarm.storage.engine import session_scope
+    from creditfarm.storage.models import ImportRun
 
     first = train_model(county).version
     with session_scope(county.engine) as s:

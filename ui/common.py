@@ -12,8 +12,9 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import text
 
-from creditfarm import credit_village, households, indicators, review
-from creditfarm.formatting import fmt_date, fmt_pct, fmt_prob, fmt_score, fmt_yuan
+from creditfarm.display.formatting import fmt_date, fmt_pct, fmt_prob, fmt_score, fmt_yuan
+from creditfarm.officer import households, review
+from creditfarm.reports import credit_village, indicators
 from creditfarm.settings import get_settings
 from creditfarm.workspace import Workspace, open_workspace
 
@@ -160,7 +161,7 @@ def cached_queue(stamp: tuple[Any, ...], role: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def cached_rates(stamp: tuple[Any, ...], level: str) -> pd.DataFrame:
-    from creditfarm.rates import rates
+    from creditfarm.reports.rates import rates
 
     return rates(workspace(), level=level)
 

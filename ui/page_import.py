@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from creditfarm.contract import SOURCES
-from creditfarm.formatting import fmt_count, fmt_pct
+from creditfarm.display.formatting import fmt_count, fmt_pct
+from creditfarm.ingest.contract import SOURCES
 from ui.common import data_stamp, workspace
 
 ws = workspace()
@@ -47,14 +47,14 @@ QUARANTINE_LABELS = {
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _report(stamp: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from creditfarm.reports import import_report, run_table
+    from creditfarm.ingest.report import import_report, run_table
 
     return import_report(workspace()), run_table(workspace())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _quarantine(stamp: tuple) -> pd.DataFrame:
-    from creditfarm.reports import quarantine_frame
+    from creditfarm.ingest.report import quarantine_frame
 
     return quarantine_frame(workspace(), detail=True)
 
@@ -64,7 +64,7 @@ def _source_zh(name: str) -> str:
 
 
 def _reason_zh(code: str) -> str:
-    from creditfarm.ingest import REASONS
+    from creditfarm.ingest.importers import REASONS
 
     return REASONS.get(code, code)
 
@@ -74,13 +74,13 @@ def _reasons_text(reasons: dict[str, Any]) -> str:
 
 
 def _warnings_text(warnings: dict[str, Any]) -> str:
-    from creditfarm.ingest import WARNINGS
+    from creditfarm.ingest.importers import WARNINGS
 
     return "；".join(f"{WARNINGS.get(k, k)} {v}行" for k, v in warnings.items()) if warnings else ""
 
 
 def _run_import(folder: Path) -> None:
-    from creditfarm.ingest import IngestError
+    from creditfarm.ingest.importers import IngestError
     from pipelines.pipeline import run_import
 
     bar = st.progress(0.0, text="准备导入……")

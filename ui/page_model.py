@@ -11,8 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from creditfarm.charts import PLOTLY_FONT, importance_bar
-from creditfarm.formatting import fmt_count
+from creditfarm.display.charts import PLOTLY_FONT, importance_bar
+from creditfarm.display.formatting import fmt_count
 from creditfarm.model.artefacts import latest_version
 from ui.common import GRADE_ORDER, data_stamp, workspace
 

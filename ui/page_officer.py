@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from creditfarm import households, review
-from creditfarm.contract import SOURCES
-from creditfarm.formatting import fmt_count, fmt_date, fmt_prob, fmt_score, fmt_yuan
+from creditfarm.display.formatting import fmt_count, fmt_date, fmt_prob, fmt_score, fmt_yuan
+from creditfarm.ingest.contract import SOURCES
+from creditfarm.officer import households, review
 from ui.common import (
     GRADE_ORDER,
     cached_households,
@@ -67,7 +67,7 @@ def _source_tag(reason: dict[str, Any]) -> str:
 
 
 def _explanation_block(household_no: str) -> None:
-    from creditfarm.charts import waterfall
+    from creditfarm.display.charts import waterfall
     from creditfarm.explain import LOWERED, RAISED, feature_infos
 
     explained = _explanation(stamp, household_no)

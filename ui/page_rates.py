@@ -10,10 +10,10 @@ import plotly.graph_objects as go
 import streamlit as st
 from sqlalchemy import text
 
-from creditfarm.charts import PLOTLY_FONT
-from creditfarm.formatting import fmt_count, fmt_pct
-from creditfarm.indicators import monthly_report_xlsx
-from creditfarm.rates import RATE_COLUMNS
+from creditfarm.display.charts import PLOTLY_FONT
+from creditfarm.display.formatting import fmt_count, fmt_pct
+from creditfarm.reports.indicators import monthly_report_xlsx
+from creditfarm.reports.rates import RATE_COLUMNS
 from ui.common import (
     cached_indicators,
     cached_rates,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from creditfarm.credit_village import CRITERIA, criteria_long, export_xlsx
-from creditfarm.formatting import fmt_count, fmt_pct
+from creditfarm.display.formatting import fmt_count, fmt_pct
+from creditfarm.reports.credit_village import CRITERIA, criteria_long, export_xlsx
 from ui.common import cached_credit_villages, data_stamp, display, workspace
 
 ws = workspace()

@@ -16,7 +16,8 @@ def global_options(
     db: Annotated[
         str | None,
         typer.Option(
-            "--db", help="Database URL (default: CREDITFARM_DATABASE_URL or data/creditfarm.db)"
+            "--db",
+            help="Database URL (default: CREDITFARM_DATABASE_URL or data/creditfarm.storage)",
         ),
     ] = None,
 ) -> None:

@@ -84,7 +84,7 @@ def score(
     ] = None,
 ) -> None:
     """为每个已建档农户评分、定级、核定预授信额度并保存（保留历史）。"""
-    from creditfarm.scoring import score_households
+    from creditfarm.scoring.run import score_households
 
     when = _as_of(as_of)
     ws = _common.workspace()
@@ -151,7 +151,7 @@ def scores(
     ] = None,
 ) -> None:
     """导出每户最新评估结果（整村授信名单；按角色脱敏姓名）。"""
-    from creditfarm.scoring import latest_scores, write_scores
+    from creditfarm.scoring.lists import latest_scores, write_scores
 
     if fmt not in ("csv", "xlsx"):
         _common.fail(f"--format must be csv or xlsx, not {fmt!r}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from creditfarm.charts import use_cjk_font
+from creditfarm.display.charts import use_cjk_font
 from creditfarm.explain.catalogue import feature_infos
 from creditfarm.explain.contributions import BASE
 

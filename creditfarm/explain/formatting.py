@@ -1,6 +1,6 @@
 """Values written the Chinese way: 元 / 万元, 亩, 个月, %, 是/否, and 数据缺失 for gaps.
 
-Money goes through ``creditfarm.formatting.fmt_yuan`` so explanations read like the rest of the UI.
+Money goes through ``display.formatting.fmt_yuan`` so explanations read like the rest of the UI.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 import re
 from typing import Any
 
-from creditfarm.formatting import fmt_yuan
+from creditfarm.display.formatting import fmt_yuan
 
 __all__ = ["LEVEL_LABELS", "MISSING_TEXT", "format_value", "format_yuan", "is_missing"]
 

@@ -12,13 +12,15 @@ from typing import Any
 
 import lightgbm as lgb
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from creditfarm.db.models import Assessment, Household, Person, Region
 from creditfarm.explain.batch import explain_batch
 from creditfarm.explain.policy_reasons import policy_reasons
 from creditfarm.explain.views import latest_assessments
 from creditfarm.identity import check_id, hash_key, mask_id, mask_name
+from creditfarm.model.artefacts import model_path
+from creditfarm.storage.assessments import current_assessment_id
+from creditfarm.storage.models import Assessment, Household, Person, Region
 from creditfarm.workspace import Workspace
 
 __all__ = ["explain_household", "find_household", "load_booster"]
@@ -45,8 +47,6 @@ def find_household(ws: Workspace, *, query: str) -> str:
 
 def load_booster(ws: Workspace, version: str) -> lgb.Booster:
     """The LightGBM text model saved under ``models/<version>/model.txt``."""
-    from creditfarm.model.artefacts import model_path
-
     try:
         path = model_path(Path(ws.model_dir), version)
     except FileNotFoundError as exc:
@@ -54,14 +54,10 @@ def load_booster(ws: Workspace, version: str) -> lgb.Booster:
     return lgb.Booster(model_file=str(path / "model.txt"))
 
 
-def _latest(session: Session, household_no: str) -> Assessment | None:
-    stmt = (
-        select(Assessment)
-        .where(Assessment.household_no == household_no)
-        .order_by(col(Assessment.as_of).desc(), col(Assessment.id).desc())
-        .limit(1)
-    )
-    return session.exec(stmt).first()
+def _latest(ws: Workspace, session: Session, household_no: str) -> Assessment | None:
+    """The current assessment (``creditfarm.storage.assessments``) of one household."""
+    current = current_assessment_id(ws.engine, household_no=household_no)
+    return None if current is None else session.get(Assessment, current)
 
 
 def _on_demand(ws: Workspace, assessment: Assessment) -> tuple[dict[str, float], dict[str, Any]]:
@@ -100,7 +96,7 @@ def explain_household(ws: Workspace, *, household_no: str) -> dict[str, Any]:
         household = session.get(Household, household_no)
         if household is None:
             raise LookupError(f"未找到户号 {household_no}")
-        assessment = _latest(session, household_no)
+        assessment = _latest(ws, session, household_no)
         if assessment is None:
             raise LookupError(f"户号 {household_no} 尚无评估结果，请先运行 creditfarm score")
         head = session.get(Person, household.head_person_key) if household.head_person_key else None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from creditfarm.display.formatting import fmt_pct, fmt_yuan
 from creditfarm.explain.reasons import LOWERED, RAISED
-from creditfarm.formatting import fmt_pct, fmt_yuan
 
 __all__ = ["explanation_text"]
 

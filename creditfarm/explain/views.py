@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from creditfarm.db.models import Assessment
 from creditfarm.explain.catalogue import SOURCE_ORDER, SOURCE_ZH, feature_infos
 from creditfarm.explain.contributions import BASE
+from creditfarm.storage.assessments import current_ids
+from creditfarm.storage.models import Assessment
 from creditfarm.workspace import Workspace
 
 __all__ = [
@@ -115,23 +115,11 @@ def drivers_by_grade(
 def latest_assessments(
     ws: Workspace, *, village_code: str | None = None, as_of: date | None = None
 ) -> list[Assessment]:
-    """The latest assessment of each household (at ``as_of`` when given, else its newest)."""
+    """The current assessment of each household (``creditfarm.storage.assessments``); with
+    ``as_of``, the newest run of that date per household (the peers of one assessment)."""
+    ids = current_ids(village_code=village_code, as_of=as_of)
+    stmt = select(Assessment).where(col(Assessment.id).in_(ids)).order_by(Assessment.household_no)
     with Session(ws.engine) as session:
-        if as_of is None:
-            newest = select(func.max(Assessment.as_of))
-            if village_code is not None:
-                newest = newest.where(Assessment.village_code == village_code)
-            as_of = session.exec(newest).one()
-            if as_of is None:
-                return []
-        latest = (
-            select(func.max(Assessment.id))
-            .where(Assessment.as_of == as_of)
-            .group_by(Assessment.household_no)
-        )
-        if village_code is not None:
-            latest = latest.where(Assessment.village_code == village_code)
-        stmt = select(Assessment).where(Assessment.id.in_(latest)).order_by(Assessment.household_no)  # type: ignore[union-attr]
         return list(session.exec(stmt).all())
 
 

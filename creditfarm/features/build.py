@@ -18,8 +18,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from creditfarm import paystore
-from creditfarm.db.models import Archive, Blacklist, GovRecord, Household, Loan, Person
 from creditfarm.features.catalogue import FEATURE_NAMES
 from creditfarm.features.loan_timeline import (
     NPL_DAYS,
@@ -28,7 +26,9 @@ from creditfarm.features.loan_timeline import (
     outstanding_at,
 )
 from creditfarm.features.payment_sql import payment_feature_query
-from creditfarm.policy import Policy
+from creditfarm.policy.config import Policy
+from creditfarm.storage import paystore
+from creditfarm.storage.models import Archive, Blacklist, GovRecord, Household, Loan, Person
 from creditfarm.workspace import Workspace
 
 __all__ = [

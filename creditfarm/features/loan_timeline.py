@@ -25,7 +25,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from creditfarm.contract import NON_PERFORMING
+from creditfarm.ingest.contract import NON_PERFORMING
 
 __all__ = ["NPL_DAYS", "dated_loans", "days_overdue_at", "outstanding_at"]
 

@@ -3,7 +3,7 @@
 Every expression here is standard SQL (SUM, COUNT, MAX, AVG, STDDEV_POP, CASE WHEN, COALESCE)
 so the same definitions run on Spark. The query reads three relations:
 
-- ``payments`` — the Parquet store (``creditfarm.paystore.connect``), rows keyed by person_key;
+- ``payments`` — the Parquet store (``storage.paystore.connect``), rows keyed by person_key;
 - ``members(person_key, household_no)`` — who belongs to which 户籍 household;
 - ``calendar(month_idx)`` — the months of the window that the store covers (year*12 + month).
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from creditfarm.fairness import GROUPINGS
 from creditfarm.features.catalogue import FEATURES, SOURCE_ZH
-from creditfarm.policy import Policy
+from creditfarm.model.fairness import GROUPINGS
+from creditfarm.policy.config import Policy
 
 __all__ = ["render_card"]
 

@@ -28,16 +28,17 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from creditfarm.db.models import Archive, GovRecord, Household, ImportRun, Loan, Person
 from creditfarm.features.build import CountyData, build_features, data_date, load_county
 from creditfarm.features.catalogue import FEATURE_NAMES
-from creditfarm.labels import HORIZON_MONTHS, build_labels, observation_dates
 from creditfarm.model import metrics as m
 from creditfarm.model.artefacts import make_version, save_model
 from creditfarm.model.card import render_card
 from creditfarm.model.estimator import CreditModel
+from creditfarm.model.labels import HORIZON_MONTHS, build_labels, observation_dates
+from creditfarm.model.predict import score_features
 from creditfarm.model.scorecard import WoEScorecard
-from creditfarm.policy import Policy
+from creditfarm.policy.config import Policy
+from creditfarm.storage.models import Archive, GovRecord, Household, ImportRun, Loan, Person
 from creditfarm.workspace import Workspace
 
 __all__ = [
@@ -170,7 +171,7 @@ def _fingerprint(
             t.__tablename__: conn.execute(select(func.count()).select_from(t)).scalar_one()
             for t in (Household, Person, Archive, GovRecord, Loan)
         }
-    from creditfarm import paystore
+    from creditfarm.storage import paystore
 
     con = paystore.connect(data.payments_root)
     try:
@@ -212,8 +213,7 @@ def train_model(
     observations: int = OBSERVATIONS,
 ) -> TrainResult:
     """Train, validate out of time, compare with the scorecard, write ``models/<version>/``."""
-    from creditfarm.fairness import fairness_tables, household_groups
-    from creditfarm.scoring import score_features
+    from creditfarm.model.fairness import fairness_tables, household_groups
 
     steps = 5
 

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from creditfarm.contract import SOURCES, Source
-from creditfarm.normalize import normalize_cell, unit_scale
+from creditfarm.ingest.contract import SOURCES, Source
+from creditfarm.ingest.normalize import normalize_cell, unit_scale
 
 __all__ = [
     "DATA_SUFFIXES",
@@ -277,7 +277,7 @@ def read_table(path: Path, *, source: Source | None = None) -> RawTable:
     path = Path(path)
     grid = read_grid(path, source=source)
     if source is None:
-        from creditfarm.placement import place_file
+        from creditfarm.ingest.placement import place_file
 
         placed = place_file(path, grid=grid)
         if placed.source is None:

@@ -3,8 +3,8 @@
 households   = distinct 户籍 households (the denominator of every rate);
 filed        = households with an archive (linked through any member: an archive opened in the
                spouse's name files the spouse's household);
-pre_credited = households whose latest assessment (by as_of, then created_at, then id) is
-               pre-credited; 0 until scoring runs.
+pre_credited = households whose current assessment (``creditfarm.storage.assessments``)
+               is pre-credited; 0 until scoring runs.
 A region with no households has rates of 0.
 """
 
@@ -16,7 +16,8 @@ from typing import Literal
 import pandas as pd
 from sqlalchemy import insert, select
 
-from creditfarm.db.models import Archive, Assessment, Household, RateSnapshot, Region
+from creditfarm.storage.assessments import current_assessments
+from creditfarm.storage.models import Archive, Household, RateSnapshot, Region
 from creditfarm.workspace import Workspace
 
 __all__ = ["LEVELS", "RATE_COLUMNS", "Level", "household_status", "rates", "take_snapshot"]
@@ -39,7 +40,6 @@ def household_status(ws: Workspace) -> pd.DataFrame:
     """One row per 户籍 household: household_no, village_code, filed, pre_credited."""
     hh_t = Household.__table__  # type: ignore[attr-defined]
     ar_t = Archive.__table__  # type: ignore[attr-defined]
-    as_t = Assessment.__table__  # type: ignore[attr-defined]
     with ws.engine.connect() as conn:
         households = pd.DataFrame(
             conn.execute(select(hh_t.c.household_no, hh_t.c.village_code)).all(),
@@ -50,29 +50,10 @@ def household_status(ws: Workspace) -> pd.DataFrame:
                 select(ar_t.c.household_no).where(ar_t.c.household_no.is_not(None)).distinct()
             ).scalars()
         )
-        assessed = pd.DataFrame(
-            conn.execute(
-                select(
-                    as_t.c.household_no,
-                    as_t.c.as_of,
-                    as_t.c.created_at,
-                    as_t.c.id,
-                    as_t.c.pre_credited,
-                )
-            ).all(),
-            columns=["household_no", "as_of", "created_at", "id", "pre_credited"],
-        )
     households["filed"] = households["household_no"].isin(filed)
-    if assessed.empty:
-        households["pre_credited"] = False
-    else:
-        latest = (
-            assessed.sort_values(["household_no", "as_of", "created_at", "id"])
-            .groupby("household_no")
-            .tail(1)
-        )
-        granted = set(latest.loc[latest["pre_credited"].astype(bool), "household_no"])
-        households["pre_credited"] = households["household_no"].isin(granted)
+    current = current_assessments(ws.engine)
+    granted = set(current.loc[current["pre_credited"], "household_no"])
+    households["pre_credited"] = households["household_no"].isin(granted)
     return households
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import exists, select, update
 from sqlalchemy.engine import Connection
 
-from creditfarm.db.models import Archive, Card, Person, Region
 from creditfarm.identity import hash_key
-from creditfarm.normalize import normalize_cell
+from creditfarm.ingest.normalize import normalize_cell
+from creditfarm.storage.models import Archive, Card, Person, Region
 
 _REGION = Region.__table__  # type: ignore[attr-defined]
 _PERSON = Person.__table__  # type: ignore[attr-defined]

@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from creditfarm.contract import SOURCES, Source
-from creditfarm.normalize import normalize_cell
-from creditfarm.readers import Grid, ReadError, find_header, read_grid
+from creditfarm.ingest.contract import SOURCES, Source
+from creditfarm.ingest.normalize import normalize_cell
+from creditfarm.ingest.readers import Grid, ReadError, find_header, read_grid
 
 __all__ = ["Placement", "place_by_headers", "place_by_name", "place_file"]
 

@@ -15,9 +15,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
-from creditfarm import paystore
-from creditfarm.contract import GOVERNMENT_SOURCES, SOURCES
-from creditfarm.identity import check_id, mask_id, mask_name, mask_phone, normalize_text
+from creditfarm.identity import check_id, mask_id, mask_phone, normalize_text, show_name
+from creditfarm.ingest.contract import GOVERNMENT_SOURCES, SOURCES
+from creditfarm.storage import paystore
+from creditfarm.storage.assessments import as_list, current_assessments
 from creditfarm.workspace import Workspace
 
 __all__ = [
@@ -43,7 +44,6 @@ STATUSES: dict[str, str] = {
     "thin_file": "无借贷记录(薄档案)",
 }
 
-OFFICER_ROLES = ("loan_officer", "admin")
 
 _ASSESSMENT_COLUMNS = [
     "assessment_id",
@@ -60,45 +60,16 @@ _ASSESSMENT_COLUMNS = [
 ]
 
 
-def show_name(name: str | None, role: str) -> str:
-    """A person's name as the role may see it: in full for loan officers, else 张**."""
-    if not name:
-        return ""
-    return name if role in OFFICER_ROLES else mask_name(name)
-
-
 def _read(ws: Workspace, sql: str, **params: Any) -> pd.DataFrame:
     with ws.engine.connect() as conn:
         return pd.read_sql(text(sql), conn, params=params or None)
 
 
 def latest_assessments(ws: Workspace) -> pd.DataFrame:
-    """The latest assessment of each household, one row per household. Latest = newest as_of,
-    then created_at, then id (the order ``creditfarm.rates`` uses)."""
-    frame = _read(
-        ws,
-        """
-        SELECT id AS assessment_id, household_no, as_of, created_at, model_version, probability,
-               score, grade, credit_household, pre_credit_limit, pre_credited, thin_file, vetoes
-        FROM assessment
-        """,
-    )
-    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date  # SQLite hands back text
-    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
-    frame = frame.sort_values(["household_no", "as_of", "created_at", "assessment_id"])
-    frame = frame.drop_duplicates("household_no", keep="last").drop(columns="created_at")
-    for col in ("credit_household", "pre_credited", "thin_file"):
-        frame[col] = frame[col].astype(bool)
-    frame["vetoes"] = frame["vetoes"].map(_as_list)
-    return frame.reset_index(drop=True)
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):  # JSON comes back as text on some drivers
-        return list(json.loads(value))
-    return list(value)
+    """The current assessment of each household (``creditfarm.storage.assessments``), one row
+    per household, columns ``_ASSESSMENT_COLUMNS`` plus household_no."""
+    frame = current_assessments(ws.engine)
+    return frame[["household_no", *_ASSESSMENT_COLUMNS]]
 
 
 def members_frame(ws: Workspace) -> pd.DataFrame:
@@ -317,7 +288,7 @@ def household_card(ws: Workspace, *, household_no: str, role: str | None = None)
         ws,
         "SELECT id AS assessment_id, as_of, model_version, policy_version, probability, score, "
         "grade, credit_household, pre_credit_limit, pre_credited, thin_file, created_at "
-        "FROM assessment WHERE household_no = :hh ORDER BY as_of DESC, created_at DESC, id DESC",
+        "FROM assessment WHERE household_no = :hh ORDER BY as_of DESC, id DESC",
         hh=household_no,
     )
     history["as_of"] = pd.to_datetime(history["as_of"]).dt.date
@@ -459,7 +430,7 @@ def _assessment(ws: Workspace, assessment_id: int) -> dict[str, Any]:
     frame = _read(ws, "SELECT * FROM assessment WHERE id = :id", id=assessment_id)
     record = frame.iloc[0].to_dict()
     for col in ("vetoes", "caps"):
-        record[col] = _as_list(record.get(col))
+        record[col] = as_list(record.get(col))
     for col in ("features", "contributions", "reasons"):
         value = record.get(col)
         if isinstance(value, str):

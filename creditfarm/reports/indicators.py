@@ -19,7 +19,7 @@ import pandas as pd
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import text
 
-from creditfarm import paystore
+from creditfarm.storage import paystore
 from creditfarm.workspace import Workspace
 
 __all__ = ["INACTIVE_POINT_STATUSES", "LEVELS", "indicators", "monthly_report_xlsx", "payment_use"]

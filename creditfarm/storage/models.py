@@ -2,7 +2,7 @@
 joins never need the ID itself; the ID is kept in one column that a later issue encrypts.
 
 Layering: ``XBase`` holds the shared fields, ``X`` the table, ``XPublic`` what leaves the
-library (masked). Payment flows do not live here: see ``creditfarm.paystore`` (Parquet).
+library (masked). Payment flows do not live here: see ``creditfarm.storage.paystore`` (Parquet).
 """
 
 from __future__ import annotations

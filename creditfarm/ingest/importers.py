@@ -23,8 +23,30 @@ import pandas as pd
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from creditfarm.contract import GOVERNMENT_SOURCES, SOURCES, Column, Source
-from creditfarm.db.models import (
+from creditfarm.identity import birth_date_from_id, check_id, gender_from_id, mask_card
+from creditfarm.ingest.contract import GOVERNMENT_SOURCES, SOURCES, Column, Source
+from creditfarm.ingest.linkage import (
+    KeyHasher,
+    VillageResolver,
+    card_persons,
+    direction_for,
+    person_households,
+    relink_archives,
+)
+from creditfarm.ingest.normalize import (
+    ValueProblem,
+    normalize_cell,
+    parse_amount,
+    parse_code,
+    parse_date,
+    parse_datetime,
+    parse_int,
+    parse_number,
+    parse_text,
+)
+from creditfarm.ingest.placement import place_file
+from creditfarm.ingest.readers import RawRow, RawTable, ReadError, read_table
+from creditfarm.storage.models import (
     Archive,
     Blacklist,
     Card,
@@ -37,29 +59,7 @@ from creditfarm.db.models import (
     QuarantineRow,
     Region,
 )
-from creditfarm.identity import birth_date_from_id, check_id, gender_from_id, mask_card
-from creditfarm.linkage import (
-    KeyHasher,
-    VillageResolver,
-    card_persons,
-    direction_for,
-    person_households,
-    relink_archives,
-)
-from creditfarm.normalize import (
-    ValueProblem,
-    normalize_cell,
-    parse_amount,
-    parse_code,
-    parse_date,
-    parse_datetime,
-    parse_int,
-    parse_number,
-    parse_text,
-)
-from creditfarm.paystore import StagedWrite, stage_payments
-from creditfarm.placement import place_file
-from creditfarm.readers import RawRow, RawTable, ReadError, read_table
+from creditfarm.storage.paystore import StagedWrite, stage_payments
 from creditfarm.workspace import Workspace
 
 __all__ = [

@@ -15,10 +15,10 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from creditfarm.contract import SOURCES
-from creditfarm.db.models import ImportRun, QuarantineRow
 from creditfarm.identity import mask_card, mask_id, mask_phone
-from creditfarm.readers import match_header
+from creditfarm.ingest.contract import SOURCES
+from creditfarm.ingest.readers import match_header
+from creditfarm.storage.models import ImportRun, QuarantineRow
 from creditfarm.workspace import Workspace
 
 __all__ = [

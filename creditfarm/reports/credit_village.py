@@ -21,8 +21,9 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import text
 
-from creditfarm.contract import NON_PERFORMING
-from creditfarm.households import household_frame, show_name
+from creditfarm.identity import show_name
+from creditfarm.ingest.contract import NON_PERFORMING
+from creditfarm.officer.households import household_frame
 from creditfarm.workspace import Workspace
 
 __all__ = [

@@ -14,10 +14,12 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
-from creditfarm.db.engine import session_scope
-from creditfarm.db.models import Assessment, Decision
-from creditfarm.households import household_frame, show_name
-from creditfarm.policy import Policy
+from creditfarm.identity import show_name
+from creditfarm.officer.households import household_frame
+from creditfarm.policy.config import Policy
+from creditfarm.storage.assessments import previous_grades
+from creditfarm.storage.engine import session_scope
+from creditfarm.storage.models import Assessment, Decision
 from creditfarm.workspace import Workspace
 
 __all__ = [
@@ -122,21 +124,6 @@ def grade_edges(policy: Policy) -> list[float]:
     return bands[1:]
 
 
-def _previous_grades(ws: Workspace) -> pd.DataFrame:
-    """Per household, the grade of the assessment just before the latest one (same order as
-    ``households.latest_assessments``: as_of, created_at, id)."""
-    with ws.engine.connect() as conn:
-        frame = pd.read_sql(
-            text("SELECT id, household_no, as_of, created_at, grade FROM assessment"), conn
-        )
-    frame["as_of"] = pd.to_datetime(frame["as_of"])
-    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
-    frame = frame.sort_values(["household_no", "as_of", "created_at", "id"])
-    frame["rank"] = frame.groupby("household_no").cumcount(ascending=False)
-    previous = frame[frame["rank"] == 1]
-    return previous[["household_no", "grade"]].rename(columns={"grade": "previous_grade"})
-
-
 def review_queue(
     ws: Workspace,
     *,
@@ -158,7 +145,7 @@ def review_queue(
     hh = household_frame(ws) if frame is None else frame
     if village_code:
         hh = hh[hh["village_code"] == village_code]
-    hh = hh.merge(_previous_grades(ws), on="household_no", how="left")
+    hh = hh.merge(previous_grades(ws.engine), on="household_no", how="left")
     points = ws.policy.review.borderline_points
     edges = grade_edges(ws.policy)
 

@@ -1,0 +1,88 @@
+"""The 整村授信 list: the current assessment of every household, for export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from creditfarm.identity import show_name
+from creditfarm.storage.assessments import ASSESSMENT_TABLE, current_ids
+from creditfarm.storage.models import Archive, Household, Person
+from creditfarm.workspace import Workspace
+
+__all__ = ["SCORE_COLUMNS", "latest_scores", "write_scores"]
+
+
+SCORE_COLUMNS = (
+    "household_no",
+    "village_code",
+    "head_name",
+    "probability",
+    "score",
+    "grade",
+    "credit_household",
+    "limit",
+    "vetoes",
+    "thin_file",
+    "model_version",
+    "as_of",
+)
+
+
+def _table(model: Any) -> Any:
+    return model.__table__
+
+
+def latest_scores(
+    ws: Workspace, *, village_code: str | None = None, role: str | None = None
+) -> pd.DataFrame:
+    """The current assessment of every household (of one village when given), columns
+    ``SCORE_COLUMNS``; head names in full only for roles that work with farmers by name
+    (``creditfarm.identity.NAME_ROLES``: loan_officer, admin), else 张**. The current
+    assessment is ``creditfarm.storage.assessments``'s rule."""
+    role = role or ws.settings.role
+    a_t, h_t = ASSESSMENT_TABLE.c, _table(Household).c
+    p_t, ar_t = _table(Person).c, _table(Archive).c
+    query = (
+        select(ASSESSMENT_TABLE, p_t.name, ar_t.head_name)
+        .join(_table(Household), h_t.household_no == a_t.household_no)
+        .outerjoin(_table(Person), p_t.person_key == h_t.head_person_key)
+        .outerjoin(_table(Archive), ar_t.head_person_key == h_t.head_person_key)
+        .where(a_t.id.in_(current_ids(village_code=village_code)))
+        .order_by(a_t.village_code, a_t.household_no)
+    )
+    with ws.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    records = []
+    for row in rows:
+        a = row  # Core rows: columns by name
+        name = row.name or row.head_name
+        records.append(
+            {
+                "household_no": a.household_no,
+                "village_code": a.village_code,
+                "head_name": show_name(name, role),
+                "probability": round(a.probability, 4),
+                "score": round(a.score, 1),
+                "grade": a.grade,
+                "credit_household": a.credit_household,
+                "limit": int(a.pre_credit_limit),
+                "vetoes": ";".join(a.vetoes or []),
+                "thin_file": a.thin_file,
+                "model_version": a.model_version,
+                "as_of": a.as_of.isoformat(),
+            }
+        )
+    return pd.DataFrame(records, columns=list(SCORE_COLUMNS))
+
+
+def write_scores(frame: pd.DataFrame, *, fmt: str, out: Any) -> None:
+    """Write the list as CSV (UTF-8 with BOM, so Excel shows 汉字) or XLSX to a path or stream."""
+    if fmt == "csv":
+        frame.to_csv(out, index=False, encoding="utf-8-sig")
+    elif fmt == "xlsx":
+        frame.to_excel(out, index=False, sheet_name="预授信名单", engine="xlsxwriter")
+    else:
+        raise ValueError(f"unknown format {fmt!r}: csv or xlsx")

@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from creditfarm.reports.rates import rates
-    from pipelines.pipeline import run_demo
+
+    from .pipeline import run_demo
 
     started = time.perf_counter()
     result = run_demo(sample_dir=args.sample_dir, households=args.households, seed=args.seed)

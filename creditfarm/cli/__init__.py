@@ -19,7 +19,7 @@ app = typer.Typer(
 app.callback()(_common.global_options)
 
 # Command modules register themselves on `app` when imported.
-from creditfarm.cli import data, explaining, modelling, sample  # noqa: E402, F401
+from creditfarm.cli import data, explaining, modelling, sample, serve  # noqa: E402, F401
 
 
 def main() -> None:

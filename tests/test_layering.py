@@ -15,7 +15,7 @@ PACKAGE = ROOT / "creditfarm"
 
 # Bottom first. A room may import from its own floor's modules only within itself.
 FLOORS: list[tuple[str, ...]] = [
-    ("settings", "identity", "display", "policy"),
+    ("settings", "identity", "display", "policy", "access"),
     ("storage",),
     ("workspace",),
     ("ingest",),

@@ -22,7 +22,7 @@ def generate_sample(out_dir: Path, *, households: int, seed: int) -> Path:
 
 def import_folder(ws: Workspace, folder: Path, *, progress: Any = None) -> list[Any]:
     """inputs: export folder → outputs: import runs (SQL tables, Parquet payments, quarantine)."""
-    from creditfarm.ingest.importers import ingest_folder
+    from creditfarm.ingest import ingest_folder
 
     return ingest_folder(ws, folder, progress=progress)
 

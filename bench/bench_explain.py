@@ -159,7 +159,7 @@ def synthetic(args: argparse.Namespace, tmp: Path) -> None:
 
 
 def county(args: argparse.Namespace, tmp: Path) -> None:
-    from creditfarm.ingest.importers import ingest_folder
+    from creditfarm.ingest import ingest_folder
     from creditfarm.model.artefacts import load_bundle
     from creditfarm.sample import generate_county
     from creditfarm.scoring.run import score_households

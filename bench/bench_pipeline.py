@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from creditfarm.features import build  # noqa: E402
-from creditfarm.ingest.importers import ingest_folder  # noqa: E402
+from creditfarm.ingest import ingest_folder  # noqa: E402
 from creditfarm.model.training import train_model  # noqa: E402
 from creditfarm.sample import generate_county  # noqa: E402
 from creditfarm.scoring.run import score_households  # noqa: E402

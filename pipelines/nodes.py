@@ -66,7 +66,7 @@ def import_folder(
 ) -> list[ImportRun]:
     """inputs: workspace, export_folder → outputs: import_runs (SQL tables, Parquet payments,
     quarantine)."""
-    from creditfarm.ingest.importers import ingest_folder
+    from creditfarm.ingest import ingest_folder
 
     return ingest_folder(workspace, export_folder, progress=progress)
 

@@ -18,7 +18,7 @@ from creditfarm.storage.models import Archive, Assessment
 
 @pytest.mark.slow
 def test_every_scored_household_is_explained_and_additive(ws):
-    from creditfarm.ingest.importers import ingest_folder
+    from creditfarm.ingest import ingest_folder
     from creditfarm.model.training import train_model
     from creditfarm.scoring.run import score_households
 

@@ -11,9 +11,10 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from creditfarm.ingest import importers as ingest_mod
 from creditfarm.identity import hash_key
-from creditfarm.ingest.importers import REASONS, IngestError, ingest_file, ingest_folder
+from creditfarm.ingest import REASONS, IngestError, ingest_file, ingest_folder
+from creditfarm.ingest import orchestrate as orchestrate_mod
+from creditfarm.ingest import write as write_mod
 from creditfarm.storage.models import (
     Archive,
     Blacklist,
@@ -291,7 +292,7 @@ def test_failure_midway_leaves_nothing(ws, tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ingest_mod, "relink_archives", boom)  # after households and persons
+    monkeypatch.setattr(write_mod, "relink_archives", boom)  # after households and persons
     run = ingest_file(ws, folder / "hukou.csv")
     assert run.status == "failed" and "disk full" in (run.message or "")
     assert _count(ws, Household) == 0 and _count(ws, Person) == 0
@@ -309,7 +310,7 @@ def test_failed_payments_file_leaves_no_parquet(ws, tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("lost connection")
 
-    monkeypatch.setattr(ingest_mod, "_finish_run", boom)  # after staging the Parquet files
+    monkeypatch.setattr(orchestrate_mod, "finish_run", boom)  # after staging the Parquet files
     run = ingest_file(ws, path)
     assert run.status == "failed" and "lost connection" in (run.message or "")
     assert not ws.payments_root.exists() or not any(ws.payments_root.rglob("*.parquet"))

@@ -3,7 +3,7 @@ quarantined or merged, with the reason the contract names, and nothing else is r
 
 import pytest
 
-from creditfarm.ingest.importers import ingest_folder
+from creditfarm.ingest import ingest_folder
 from creditfarm.ingest.report import import_report
 from creditfarm.reports.rates import rates
 from creditfarm.sample import generate_county

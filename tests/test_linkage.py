@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from creditfarm.ingest.importers import ingest_file
+from creditfarm.ingest import ingest_file
 from creditfarm.ingest.linkage import DIRECTION_BY_TXN_TYPE, VillageResolver, direction_for
 from creditfarm.storage.models import Archive
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from creditfarm.ingest.importers import ingest_folder
+from creditfarm.ingest import ingest_folder
 from creditfarm.reports.rates import RATE_COLUMNS, rates, take_snapshot
 from creditfarm.storage.models import Assessment, RateSnapshot
 

@@ -7,13 +7,27 @@ import openpyxl
 import pytest
 
 from creditfarm.ingest.contract import source
-from creditfarm.ingest.readers import MissingColumnsError, ReadError, header_key, read_table
+from creditfarm.ingest.placement import place_file
+from creditfarm.ingest.readers import (
+    MissingColumnsError,
+    RawTable,
+    ReadError,
+    header_key,
+    read_table,
+)
 
 HUKOU_ROWS = (
     "身份证号,姓名,户号,与户主关系,村代码\n"
     "46902919800101001X,黎明,H001,户主,469029100201\n"
     "469029200506070114,黎䶮,H001,子,469029100201\n"
 )
+
+
+def _read_placed(path: Path) -> RawTable:
+    """Read a file as an import does when no source is given: placed first, then read."""
+    placed = place_file(path)
+    assert placed.source is not None, placed.message
+    return read_table(path, source=placed.source)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
@@ -32,7 +46,7 @@ def test_gbk_would_fail_but_gb18030_reads_the_rare_character(tmp_path: Path):
         "黎䶮".encode("gbk")  # why GB18030 and not GBK
     path = tmp_path / "户籍.csv"
     path.write_bytes(HUKOU_ROWS.encode("gb18030"))
-    assert read_table(path).source.name == "hukou"  # placed by its Chinese title
+    assert _read_placed(path).source.name == "hukou"  # placed by its Chinese title
 
 
 def test_undecodable_file_is_a_clear_error(tmp_path: Path):
@@ -132,7 +146,7 @@ def _write_xlsx(path: Path, sheet_title: str = "Sheet1") -> None:
 def test_xlsx_title_row_dates_and_id_stored_as_number(tmp_path: Path):
     path = tmp_path / "2021年农户信用档案.xlsx"
     _write_xlsx(path)
-    table = read_table(path)
+    table = _read_placed(path)
     assert table.source.name == "archive"
     assert table.header_line == 2
     first, second = table.rows
@@ -174,7 +188,7 @@ def test_blank_lines_skipped_and_quoted_newlines_keep_line_numbers(tmp_path: Pat
 def test_tab_separated_txt_export(tmp_path: Path):
     path = tmp_path / "户籍.txt"
     path.write_bytes(HUKOU_ROWS.replace(",", "\t").encode("gb18030"))
-    table = read_table(path)
+    table = _read_placed(path)
     assert table.source.name == "hukou"
     assert [table.canonical(r)["id_number"] for r in table.rows] == [
         "46902919800101001X",

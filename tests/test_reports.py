@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from creditfarm.ingest.importers import ingest_file, ingest_folder
+from creditfarm.ingest import ingest_file, ingest_folder
 from creditfarm.ingest.report import import_report, mask_row, quarantine_frame, run_table
 
 COUNTY = Path(__file__).parent / "fixtures" / "county"

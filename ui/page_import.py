@@ -64,7 +64,7 @@ def _source_zh(name: str) -> str:
 
 
 def _reason_zh(code: str) -> str:
-    from creditfarm.ingest.importers import REASONS
+    from creditfarm.ingest import REASONS
 
     return REASONS.get(code, code)
 
@@ -74,13 +74,13 @@ def _reasons_text(reasons: dict[str, Any]) -> str:
 
 
 def _warnings_text(warnings: dict[str, Any]) -> str:
-    from creditfarm.ingest.importers import WARNINGS
+    from creditfarm.ingest import WARNINGS
 
     return "；".join(f"{WARNINGS.get(k, k)} {v}行" for k, v in warnings.items()) if warnings else ""
 
 
 def _run_import(folder: Path) -> None:
-    from creditfarm.ingest.importers import IngestError
+    from creditfarm.ingest import IngestError
     from pipelines.pipeline import run_import
 
     bar = st.progress(0.0, text="准备导入……")

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from creditfarm.cli import app
 from creditfarm.cli._common import fail, workspace
-from creditfarm.ingest.importers import REASONS, UNPLACED, WARNINGS, IngestError, ingest_folder
+from creditfarm.ingest import REASONS, UNPLACED, WARNINGS, IngestError, ingest_folder
 from creditfarm.ingest.report import import_report, quarantine_frame, run_table
 from creditfarm.reports.rates import rates as rate_table
 

@@ -7,6 +7,9 @@ sources matching with equally long titles is ambiguous, and the headers decide.
 
 By headers: the source whose required columns are all present and which matches most columns;
 a tie between sources is ambiguous and the file is reported as not placed.
+
+Placement reads a file only when its name does not place it, and then through the file's
+``ExportFile``: the import that follows reads the same bytes and cells, not the file again.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 
 from creditfarm.ingest.contract import SOURCES, Source
 from creditfarm.ingest.normalize import normalize_cell
-from creditfarm.ingest.readers import Grid, ReadError, find_header, read_grid
+from creditfarm.ingest.readers import ExportFile, Grid, ReadError, find_header
 
 __all__ = ["Placement", "place_by_headers", "place_by_name", "place_file"]
 
@@ -72,17 +75,17 @@ def place_by_headers(grid: Grid) -> Source | None:
     return SOURCES[winners[0]] if len(winners) == 1 else None
 
 
-def place_file(path: Path, *, grid: Grid | None = None, folders: tuple[str, ...] = ()) -> Placement:
-    """Place ``path`` by its name, then by the names of the ``folders`` it sits in inside the
+def place_file(file: Path | ExportFile, *, folders: tuple[str, ...] = ()) -> Placement:
+    """Place ``file`` by its name, then by the names of the ``folders`` it sits in inside the
     import folder (``payments/2021-07.csv``), then by headers; a file that fits none is
     reported."""
-    path = Path(path)
-    for name in (path.name, *folders):
+    export = file if isinstance(file, ExportFile) else ExportFile(file)
+    for name in (export.path.name, *folders):
         by_name = place_by_name(name)
         if by_name is not None:
             return Placement(by_name, "name")
     try:
-        grid = grid or read_grid(path)
+        grid = export.grid()
     except ReadError as exc:
         return Placement(None, "", str(exc))
     by_headers = place_by_headers(grid)

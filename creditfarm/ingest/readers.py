@@ -1,19 +1,28 @@
 """Read one county export (CSV in any of its encodings, or .xlsx) into header-matched raw rows.
 
+An ``ExportFile`` reads the file from disk once, on first use: its bytes give the fingerprint
+(sha256), the grid of text cells that placement looks at, and the table the import reads, so
+placing a file by its headers does not read it a second time.
+
 Everything is read as text. Each row keeps its 1-based line (CSV) or row number (xlsx), the
 raw values by original header, and which cells were Excel numbers (an ID stored as a number
 has lost its last digits and must be flagged, never trusted). The header row may sit below a
 few title rows: the row matching most contract columns is taken.
+
+Which source a file is (``placement``) is decided before its table is read: ``read_table``
+takes the source.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from creditfarm.ingest.contract import SOURCES, Source
 from creditfarm.ingest.normalize import normalize_cell, unit_scale
@@ -21,6 +30,7 @@ from creditfarm.ingest.normalize import normalize_cell, unit_scale
 __all__ = [
     "DATA_SUFFIXES",
     "TEXT_SUFFIXES",
+    "ExportFile",
     "Grid",
     "GridRow",
     "MissingColumnsError",
@@ -31,7 +41,6 @@ __all__ = [
     "find_header",
     "header_key",
     "match_header",
-    "read_grid",
     "read_table",
 ]
 
@@ -163,8 +172,8 @@ def decode_csv_bytes(data: bytes, path: Path) -> tuple[str, str]:
         ) from None
 
 
-def _read_csv(path: Path) -> Grid:
-    text, encoding = decode_csv_bytes(path.read_bytes(), path)
+def _read_csv(path: Path, data: bytes) -> Grid:
+    text, encoding = decode_csv_bytes(data, path)
     head = text[:4096]
     delimiter = max(",\t;|", key=head.count) if head else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -206,12 +215,20 @@ def _pick_sheet(names: list[str], source: Source | None) -> str:
     return names[0]
 
 
-def _read_xlsx(path: Path, source: Source | None) -> Grid:
+def _open_workbook(path: Path, data: bytes) -> Any:
     from python_calamine import CalamineError, load_workbook
 
     try:
-        workbook = load_workbook(path)
-        name = _pick_sheet(list(workbook.sheet_names), source)
+        # From the bytes already read, not the path: the file is read from disk once.
+        return load_workbook(io.BytesIO(data))
+    except (CalamineError, OSError, ValueError) as exc:
+        raise ReadError(f"{path.name}: 无法读取 Excel 文件: {exc}") from None
+
+
+def _read_sheet(path: Path, workbook: Any, name: str) -> Grid:
+    from python_calamine import CalamineError
+
+    try:
         values = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except (CalamineError, OSError, ValueError) as exc:
         raise ReadError(f"{path.name}: 无法读取 Excel 文件: {exc}") from None
@@ -227,19 +244,58 @@ def _read_xlsx(path: Path, source: Source | None) -> Grid:
     return Grid(path, rows, sheet=name)
 
 
-def read_grid(path: Path, *, source: Source | None = None) -> Grid:
-    """All cells of a file as text, row by row (no header interpretation)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ReadError(f"{path}: 文件不存在或不可读")
-    suffix = path.suffix.lower()
-    if suffix in TEXT_SUFFIXES:
-        return _read_csv(path)
-    if suffix == ".xlsx":
-        return _read_xlsx(path, source)
-    raise ReadError(
-        f"{path.name}: 不支持的文件类型 {suffix or '(无扩展名)'}（支持 .csv、.txt、.tsv、.xlsx）"
-    )
+class ExportFile:
+    """One export file, read from disk at most once (on first use): its bytes, their sha256,
+    and its grids of text cells (one per xlsx sheet asked for; a CSV has one)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._data: bytes | None = None
+        self._sha256: str | None = None
+        self._workbook: Any = None
+        self._grids: dict[str | None, Grid] = {}
+
+    def read_bytes(self) -> bytes:
+        """The file's bytes; the only place the ingest step reads a file from disk."""
+        if self._data is None:
+            self._data = self.path.read_bytes()
+        return self._data
+
+    @property
+    def sha256(self) -> str:
+        """Fingerprint of the file's content: an import of the same bytes is ``unchanged``."""
+        if self._sha256 is None:
+            self._sha256 = hashlib.sha256(self.read_bytes()).hexdigest()
+        return self._sha256
+
+    def grid(self, source: Source | None = None) -> Grid:
+        """All cells as text, row by row (no header interpretation). For an xlsx, the sheet
+        named like ``source`` (the first sheet when none is, or when ``source`` is None)."""
+        if not self.path.is_file():
+            raise ReadError(f"{self.path}: 文件不存在或不可读")
+        suffix = self.path.suffix.lower()
+        if suffix in TEXT_SUFFIXES:
+            if None not in self._grids:
+                self._grids[None] = _read_csv(self.path, self.read_bytes())
+            return self._grids[None]
+        if suffix == ".xlsx":
+            if self._workbook is None:
+                self._workbook = _open_workbook(self.path, self.read_bytes())
+            name = _pick_sheet(list(self._workbook.sheet_names), source)
+            if name not in self._grids:
+                self._grids[name] = _read_sheet(self.path, self._workbook, name)
+            return self._grids[name]
+        raise ReadError(
+            f"{self.path.name}: 不支持的文件类型 {suffix or '(无扩展名)'}"
+            "（支持 .csv、.txt、.tsv、.xlsx）"
+        )
+
+    def release(self) -> None:
+        """Drop the bytes and cells held (the fingerprint stays): once a file's table is read,
+        nothing needs them, and a county payments file is large."""
+        self._data = None
+        self._workbook = None
+        self._grids.clear()
 
 
 def _check_required(path: Path, source: Source, found: set[str]) -> None:
@@ -271,20 +327,12 @@ def _unique_headers(cells: list[str]) -> list[str]:
     return headers
 
 
-def read_table(path: Path, *, source: Source | None = None) -> RawTable:
-    """Read ``path`` as ``source`` (placed by name/headers when None): header row found below
-    any title rows, headers matched to contract columns, rows kept with their line numbers."""
-    path = Path(path)
-    grid = read_grid(path, source=source)
-    if source is None:
-        from creditfarm.ingest.placement import place_file
-
-        placed = place_file(path, grid=grid)
-        if placed.source is None:
-            raise ReadError(f"{path.name}: {placed.message}")
-        source = placed.source
-        if path.suffix.lower() == ".xlsx":
-            grid = read_grid(path, source=source)
+def read_table(file: Path | ExportFile, *, source: Source) -> RawTable:
+    """Read ``file`` as ``source``: header row found below any title rows, headers matched to
+    contract columns, rows kept with their line numbers."""
+    export = file if isinstance(file, ExportFile) else ExportFile(file)
+    path = export.path
+    grid = export.grid(source)
     header_idx, by_pos = find_header(grid, source)
     if header_idx < 0:
         raise MissingColumnsError(

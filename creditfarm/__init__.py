@@ -42,7 +42,7 @@ _API = {
     "open_workspace": "creditfarm.workspace",
     "load_policy": "creditfarm.policy.config",
     "current_assessments": "creditfarm.storage.assessments",
-    "ingest_folder": "creditfarm.ingest.importers",
+    "ingest_folder": "creditfarm.ingest.orchestrate",
     "train_model": "creditfarm.model.training",
     "score_households": "creditfarm.scoring.run",
     "explain_household": "creditfarm.explain.household",
@@ -54,7 +54,7 @@ _API = {
 
 if TYPE_CHECKING:
     from creditfarm.explain.household import explain_household
-    from creditfarm.ingest.importers import ingest_folder
+    from creditfarm.ingest.orchestrate import ingest_folder
     from creditfarm.model.training import train_model
     from creditfarm.officer.households import household_card
     from creditfarm.officer.review import record_decision, review_queue

@@ -7,6 +7,7 @@ from typing import Any
 
 from creditfarm.features.catalogue import FEATURES, SOURCE_ZH
 from creditfarm.model.fairness import GROUPINGS
+from creditfarm.model.monitoring import PSI_DRIFT_FROM
 from creditfarm.policy.config import Policy
 
 __all__ = ["render_card"]
@@ -229,7 +230,7 @@ def render_card(
         "collections or pricing, not as the sole basis of a decision.",
         "- The sample county is synthetic; figures on real exports will differ.",
         "- Few bad loans per window: AUC and calibration carry wide uncertainty (see counts).",
-        "- Retrain when PSI exceeds 0.25 or after a new year's loan book.",
+        f"- Retrain when PSI exceeds {PSI_DRIFT_FROM:g} or after a new year's loan book.",
         "",
         "## Human review (PIPL Art. 24)",
         "",

@@ -7,7 +7,7 @@ from typing import Any
 
 from creditfarm.features.catalogue import FEATURES, SOURCE_ZH
 from creditfarm.model.fairness import GROUPINGS
-from creditfarm.model.monitoring import PSI_DRIFT_FROM
+from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW
 from creditfarm.policy.config import Policy
 
 __all__ = ["render_card"]
@@ -176,8 +176,8 @@ def render_card(
         "",
         "Population stability index of the scoring population (filed households on "
         f"{metrics['as_of']}) against the in-time training rows; bins are the deciles of the "
-        "training distribution, empty bins get 0.01%. Below 0.1 stable, 0.1–0.25 watch, above "
-        "0.25 shifted.",
+        f"training distribution, empty bins get 0.01%. Below {PSI_STABLE_BELOW:g} stable, "
+        f"{PSI_STABLE_BELOW:g}–{PSI_DRIFT_FROM:g} watch, above {PSI_DRIFT_FROM:g} shifted.",
         "",
         f"- Probability of default: **{_num(psi['score'])}**",
     ]

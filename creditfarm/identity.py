@@ -17,6 +17,7 @@ from datetime import date
 __all__ = [
     "NAME_ROLES",
     "IdCheck",
+    "age_on",
     "birth_date_from_id",
     "check_id",
     "checksum_char",
@@ -129,6 +130,13 @@ def check_id(raw: str, *, today: date | None = None) -> IdCheck:
 
 def birth_date_from_id(id_number: str) -> date:
     return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+
+
+def age_on(born: date, on: date) -> int:
+    """Age in whole years (周岁) on the day ``on``: one year more from the birthday itself. A
+    29 February birthday falls on 1 March in other years (28 February is still the day before).
+    Every age in creditfarm (features, policy vetoes, the household card) is this one."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def gender_from_id(id_number: str) -> str:

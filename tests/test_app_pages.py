@@ -54,6 +54,7 @@ def test_officer_search_select_and_decide(app_env: AppCounty) -> None:
     assert len(everyone) > 100
     assert everyone["户主身份证号"].str.contains(r"^\d{6}\*{8}[\dX]{4}$").all()  # 前6后4
 
+    assert at.selectbox(key="q_grade").options == ["全部", "AAA", "AA", "A", "B", "C"]  # policy
     total = count_in_caption(at)
     at.selectbox(key="q_status").set_value("unfiled").run()
     unfiled = count_in_caption(at)
@@ -133,6 +134,10 @@ def test_rates_page(app_env: AppCounty) -> None:
     flags = list(below)  # villages below target first: no True after the first False
     assert flags == sorted(flags, reverse=True)
     assert {m.label for m in at.metric} >= {"建档率", "预授信率", "农业保险覆盖率"}
+    # the county's gap to the target, in percentage points: (rate − target) × 100
+    metrics = {m.label: m for m in at.metric}
+    gap = (county["filing_rate"] - target.filing_rate) * 100
+    assert metrics["建档率"].delta == f"{gap:+.1f} 个百分点"
     at.radio(key="level").set_value("town").run()
     towns = frame_with(at, "建档率")
     assert 2 <= len(towns) < len(villages)
@@ -169,7 +174,12 @@ def test_model_page(app_env: AppCounty) -> None:
     for key, label in (("auc", "AUC"), ("ks", "KS"), ("gini", "Gini"), ("brier", "Brier")):
         assert shown.loc[label, "LightGBM 模型"] == pytest.approx(saved["model"][key], abs=1e-4)
         assert shown.loc[label, "WoE 评分卡基准"] == pytest.approx(saved["baseline"][key], abs=1e-4)
-    assert any("PSI" in m.label for m in at.metric)
+    (psi,) = [m for m in at.metric if "PSI" in m.label]
+    score = saved["psi"]["score"]
+    # cut-offs 0.1 and 0.25 (model.monitoring): below 0.1 stable, from 0.25 drift
+    verdict = "稳定" if score < 0.1 else "需关注" if score < 0.25 else "显著漂移"
+    assert psi.value == f"{score:.3f}（{verdict}）"
+    assert any("≥ 0.25 显著漂移" in c.value for c in at.caption)
     assert any("模型卡" in t.label for t in at.tabs)
 
 

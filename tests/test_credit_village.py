@@ -12,6 +12,7 @@ from creditfarm.reports.credit_village import (
     assess_villages,
     criteria_long,
     export_xlsx,
+    households_behind,
     village_households,
 )
 from creditfarm.workspace import Workspace
@@ -106,6 +107,25 @@ def test_households_behind_figures(ws: Workspace) -> None:
     assert sorted(hh.index[hh["in_arrears"]]) == ["H02", "H03"]
     assert hh.loc["H03", "npl_balance"] == 20000
     assert not hh.loc["H04", "borrower"]
+
+
+def test_households_behind_each_drill_down(ws: Workspace) -> None:
+    build(ws)
+    facts = village_households(ws)
+
+    def behind(figure: str, village: str = V1) -> list[str]:
+        rows = households_behind(facts, village_code=village, figure=figure)
+        return sorted(rows["household_no"])
+
+    assert behind("credit_household") == [f"H{i:02d}" for i in range(1, 8)]  # grade A: H01–H07
+    assert behind("filed") == [f"H{i:02d}" for i in range(1, 10)]  # H10 not filed
+    assert behind("borrower") == ["H01", "H02", "H03"]  # H04's loan is settled
+    assert behind("in_arrears") == ["H02", "H03"]
+    assert behind("npl") == ["H03"]  # the 次级 loan
+    assert behind("all") == [f"H{i:02d}" for i in range(1, 11)]
+    assert behind("all", V2) == ["G01", "G02"]
+    with pytest.raises(ValueError, match="unknown figure"):
+        behind("loans")
 
 
 def test_criteria_long_and_export(ws: Workspace) -> None:

@@ -137,6 +137,26 @@ def test_payment_features_worked_by_hand(ws):
     assert row["head_age"] == 41  # born 1980-07-01, not yet 42 on 2022-06-30
 
 
+def test_archive_words_and_head_age_on_the_birthday(ws):
+    add_regions(ws)
+    head = person_key(ws, 1)
+    add_household(
+        ws,
+        "H1",
+        members=[{"person_key": head, "relation_to_head": "户主", "birth_date": date(1980, 6, 30)}],
+        archive={"head_education": "中专", "house_type": "框架", "village_evaluation": "一般"},
+    )
+    fs = build_features(load_county(ws, snapshot=SNAP), as_of=AS_OF, policy=ws.policy)
+    row = fs.X.loc["H1"]
+    # 42nd birthday on the as-of day itself: 42 for the feature and for the policy's age rules
+    assert row["head_age"] == 42
+    assert fs.meta.loc["H1", "head_age"] == 42
+    # 中专 → 3, 框架 → 4, 一般 → 1 (creditfarm.features.ordinals)
+    assert row["head_education_level"] == 3
+    assert row["house_type_level"] == 4
+    assert row["village_evaluation_level"] == 1
+
+
 def test_rows_dated_on_or_after_the_as_of_date_change_nothing(ws):
     add_regions(ws)
     _one_household(ws)

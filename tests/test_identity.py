@@ -3,6 +3,7 @@
 from datetime import date
 
 from creditfarm.identity import (
+    age_on,
     birth_date_from_id,
     check_id,
     checksum_char,
@@ -97,3 +98,21 @@ def test_hash_key_is_keyed_and_stable():
     assert a == hash_key("11010519491231002X", "s1")
     assert a != hash_key("11010519491231002X", "s2")
     assert len(a) == 32 and "11010519491231002X" not in a
+
+
+def test_age_on_counts_whole_years_from_the_birthday() -> None:
+    on = date(2022, 6, 30)
+    assert age_on(date(1980, 6, 30), on) == 42  # birthday today: 42 from today
+    assert age_on(date(1980, 6, 29), on) == 42  # birthday yesterday
+    assert age_on(date(1980, 7, 1), on) == 41  # birthday tomorrow: still 41
+    assert age_on(date(1980, 12, 31), on) == 41
+    assert age_on(date(1981, 1, 1), on) == 41
+    assert age_on(on, on) == 0  # born today
+
+
+def test_age_on_for_a_29_february_birthday() -> None:
+    born = date(2000, 2, 29)
+    assert age_on(born, date(2023, 2, 28)) == 22  # no 29 February in 2023: not yet 23
+    assert age_on(born, date(2023, 3, 1)) == 23
+    assert age_on(born, date(2024, 2, 28)) == 23
+    assert age_on(born, date(2024, 2, 29)) == 24  # the birthday itself in a leap year

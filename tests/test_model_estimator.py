@@ -11,7 +11,14 @@ import pandas as pd
 import pytest
 
 from creditfarm.model import metrics as m
-from creditfarm.model.artefacts import latest_version, load_bundle, load_model, save_model
+from creditfarm.model.artefacts import (
+    latest_version,
+    load_bundle,
+    load_model,
+    read_report,
+    save_model,
+    saved_versions,
+)
 from creditfarm.model.estimator import CreditModel, NotFittedError
 from creditfarm.model.scorecard import WoEScorecard
 from creditfarm.settings import DEFAULT_POLICY_FILE
@@ -150,6 +157,20 @@ def test_artefact_round_trip_gives_identical_predictions(fitted, tmp_path):
     assert features["catalogue"][0]["zh"] == "家庭年收入"
     bundle = load_bundle(tmp_path)
     assert (bundle.version, bundle.metrics) == ("2022-06-30-abcdef12", {"auc": 0.8})
+    assert read_report(tmp_path, "2022-06-30-abcdef12") == ({"auc": 0.8}, "# card\n")
+
+
+def test_saved_versions_put_latest_first(tmp_path):
+    assert saved_versions(tmp_path / "none") == []
+    for version in ("2021-06-30-aaaa", "2022-06-30-bbbb", "2020-06-30-cccc"):
+        (tmp_path / version).mkdir()
+        (tmp_path / version / "model.txt").write_text("tree\n", encoding="utf-8")
+    (tmp_path / "2023-06-30-broken").mkdir()  # no model.txt: not a saved version
+    (tmp_path / "LATEST").write_text("2021-06-30-aaaa\n", encoding="utf-8")
+    assert saved_versions(tmp_path) == ["2021-06-30-aaaa", "2022-06-30-bbbb", "2020-06-30-cccc"]
+    (tmp_path / "LATEST").write_text("2019-01-01-gone\n", encoding="utf-8")  # names no version
+    assert saved_versions(tmp_path) == ["2022-06-30-bbbb", "2021-06-30-aaaa", "2020-06-30-cccc"]
+    assert read_report(tmp_path, "2020-06-30-cccc") == ({}, "")
 
 
 def test_metrics_worked_by_hand():
@@ -168,16 +189,6 @@ def test_metrics_worked_by_hand():
         (pytest.approx(0.225), 0.5),
         (pytest.approx(0.6), 0.5),
     ]
-
-
-def test_psi_worked_by_hand():
-    expected = np.arange(100)  # decile bins hold 10 each
-    assert m.psi(expected, expected) == pytest.approx(0.0)
-    # all of `actual` in the first bin: shares 1 and 9 × 0.0001 (floor) against 0.1 each:
-    # (1 − 0.1)·ln(10) + 9·(0.0001 − 0.1)·ln(0.001) = 2.07233 + 6.21076 = 8.28309
-    assert m.psi(expected, np.zeros(50)) == pytest.approx(
-        0.9 * math.log(10) + 9 * (0.0001 - 0.1) * math.log(0.0001 / 0.1)
-    )
 
 
 def test_woe_scorecard_worked_by_hand():

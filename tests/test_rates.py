@@ -12,7 +12,13 @@ import pytest
 from sqlalchemy import insert, select
 
 from creditfarm.ingest import ingest_folder
-from creditfarm.reports.rates import RATE_COLUMNS, rates, take_snapshot
+from creditfarm.reports.rates import (
+    RATE_COLUMNS,
+    against_target,
+    rates,
+    report_heading,
+    take_snapshot,
+)
 from creditfarm.storage.models import Assessment, RateSnapshot
 
 COUNTY = Path(__file__).parent / "fixtures" / "county"
@@ -113,3 +119,40 @@ def test_bad_level(ws):
 
 def test_empty_database_has_no_rows(ws):
     assert rates(ws, level="village").empty
+
+
+def test_against_target_gaps_flags_and_order(ws):
+    ingest_folder(ws, COUNTY)
+    _assess(ws, "H004", date(2022, 6, 30), True, datetime(2022, 7, 1, tzinfo=UTC))
+    table = against_target(
+        rates(ws, level="village"), filing_target=0.6, pre_credit_target=0.4
+    ).set_index("code")
+    # 什玲村 2/3 filed, 0/3 pre-credited; 八村村 1/2, 1/2; 南林村 0/1, 0/1
+    assert table.loc["469029100201", "filing_gap"] == pytest.approx(2 / 3 - 0.6)
+    assert table.loc["469029100202", "pre_credit_gap"] == pytest.approx(0.5 - 0.4)
+    assert table["filing_below"].to_dict() == {
+        "469029101201": True,  # 0 < 0.6
+        "469029100202": True,  # 0.5 < 0.6
+        "469029100201": False,  # 0.667
+    }
+    assert table["pre_credit_below"].to_dict() == {
+        "469029101201": True,
+        "469029100202": False,  # 0.5 ≥ 0.4
+        "469029100201": True,  # 0 < 0.4
+    }
+    # all three fall short somewhere; lowest filing rate first: 南林村 0, 八村村 0.5, 什玲村 0.667
+    assert list(table.index) == ["469029101201", "469029100202", "469029100201"]
+    assert table["below_target"].all()
+    on_target = against_target(rates(ws, level="village"), filing_target=0.0, pre_credit_target=0.0)
+    assert not on_target["below_target"].any()  # a rate equal to its target meets it
+
+
+def test_report_heading(ws):
+    today = date(2023, 1, 5)
+    assert report_heading(ws, today=today).as_of == today  # nothing scored yet
+    assert report_heading(ws, today=today).county_name == ""
+    ingest_folder(ws, COUNTY)
+    _assess(ws, "H001", date(2021, 6, 30), True, datetime(2022, 7, 1, tzinfo=UTC))
+    _assess(ws, "H002", date(2022, 6, 30), True, datetime(2022, 7, 1, tzinfo=UTC))
+    heading = report_heading(ws, today=today)
+    assert (heading.as_of, heading.county_name) == (date(2022, 6, 30), "保亭县")

@@ -1,7 +1,9 @@
-"""What every page shares: the cached workspace, cached query results keyed by a data stamp (so
-a new import, scoring run or decision shows at once), and Chinese column labels.
+"""What every page shares: the cached workspace, cached library results keyed by the data stamp
+(``creditfarm.reports.freshness``: a new import, scoring run or decision shows at once), Chinese
+column labels and display formatting.
 
-Pages render what library functions return; nothing here computes a business figure.
+Pages render what library functions return; nothing here queries a table or computes a business
+figure (``tests/test_ui_boundaries.py`` checks).
 """
 
 from __future__ import annotations
@@ -10,16 +12,16 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import text
 
 from creditfarm.display.formatting import fmt_date, fmt_pct, fmt_prob, fmt_score, fmt_yuan
 from creditfarm.officer import households, review
-from creditfarm.reports import credit_village, indicators
+from creditfarm.reports import credit_village, indicators, trend
+from creditfarm.reports.freshness import data_stamp
+from creditfarm.reports.rates import Level, rates
 from creditfarm.settings import get_settings
 from creditfarm.workspace import Workspace, open_workspace
 
 __all__ = [
-    "GRADE_ORDER",
     "LABELS",
     "cached_credit_villages",
     "cached_households",
@@ -27,9 +29,10 @@ __all__ = [
     "cached_members",
     "cached_queue",
     "cached_rates",
-    "cached_snapshots",
+    "cached_trend",
     "data_stamp",
     "display",
+    "fmt_points",
     "workspace",
 ]
 
@@ -95,8 +98,6 @@ LABELS: dict[str, str] = {
     "decided_at": "时间",
 }
 
-GRADE_ORDER = ["AAA", "AA", "A", "B", "C"]
-
 _PCT = {
     "filing_rate",
     "pre_credit_rate",
@@ -129,20 +130,6 @@ def workspace() -> Workspace:
     return open_workspace(get_settings())
 
 
-def data_stamp(ws: Workspace) -> tuple[Any, ...]:
-    """Newest ids of the tables pages read: a cache key that changes after an import, a
-    scoring run, a decision or a snapshot."""
-    with ws.engine.connect() as conn:
-        row = conn.execute(
-            text(
-                "SELECT (SELECT MAX(id) FROM importrun), (SELECT MAX(id) FROM assessment), "
-                "(SELECT MAX(id) FROM decision), (SELECT MAX(id) FROM ratesnapshot), "
-                "(SELECT COUNT(*) FROM household)"
-            )
-        ).one()
-    return tuple(row)
-
-
 @st.cache_data(show_spinner=False, max_entries=4)
 def cached_households(stamp: tuple[Any, ...]) -> pd.DataFrame:
     return households.household_frame(workspace())
@@ -160,9 +147,7 @@ def cached_queue(stamp: tuple[Any, ...], role: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def cached_rates(stamp: tuple[Any, ...], level: str) -> pd.DataFrame:
-    from creditfarm.reports.rates import rates
-
+def cached_rates(stamp: tuple[Any, ...], level: Level) -> pd.DataFrame:
     return rates(workspace(), level=level)
 
 
@@ -172,14 +157,8 @@ def cached_indicators(stamp: tuple[Any, ...], level: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def cached_snapshots(stamp: tuple[Any, ...]) -> pd.DataFrame:
-    with workspace().engine.connect() as conn:
-        frame = pd.read_sql(
-            text("SELECT taken_at, level, code, households, filed, pre_credited FROM ratesnapshot"),
-            conn,
-        )
-    frame["taken_at"] = pd.to_datetime(frame["taken_at"], utc=True, format="ISO8601")
-    return frame
+def cached_trend(stamp: tuple[Any, ...]) -> pd.DataFrame:
+    return trend.rate_trend(workspace())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -220,6 +199,11 @@ def display(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFra
     if "filed" in frame.columns and not _is_flag(frame["filed"]):
         labels["filed"] = "已建档户数"  # rates: a count, not a flag
     return out.rename(columns=labels).reset_index(drop=True)
+
+
+def fmt_points(delta: float) -> str:
+    """A difference of two shares in percentage points, signed: +2.5 个百分点."""
+    return f"{delta * 100:+.1f} 个百分点"
 
 
 def _local_time(value: Any) -> str:

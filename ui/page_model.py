@@ -3,7 +3,6 @@ scorecard baseline, from the artefacts in models/<version>/ and the stored contr
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,32 +12,29 @@ import streamlit as st
 
 from creditfarm.display.charts import PLOTLY_FONT, importance_bar
 from creditfarm.display.formatting import fmt_count
-from creditfarm.model.artefacts import latest_version
-from ui.common import GRADE_ORDER, data_stamp, workspace
+from creditfarm.model.artefacts import read_report, saved_versions
+from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW, PSI_VERDICTS, psi_verdict
+from ui.common import data_stamp, workspace
 
 ws = workspace()
 stamp = data_stamp(ws)
+grade_order = ws.policy.grade_order
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _versions(model_dir: str, stamp: tuple) -> list[str]:
-    root = Path(model_dir)
-    found = sorted({p.parent.name for p in root.glob("*/model.txt")}, reverse=True)
-    latest = latest_version(root) if root.exists() else None
-    return ([latest] if latest in found else []) + [v for v in found if v != latest]
+def _versions(model_dir: str, stamp: tuple[Any, ...]) -> list[str]:
+    return saved_versions(Path(model_dir))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _artefacts(model_dir: str, version: str) -> tuple[dict[str, Any], str]:
-    path = Path(model_dir) / version
-    metrics_file, card_file = path / "metrics.json", path / "model_card.md"
-    metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.exists() else {}
-    card = card_file.read_text(encoding="utf-8") if card_file.exists() else ""
-    return metrics, card
+    return read_report(Path(model_dir), version)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _global_views(stamp: tuple) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _global_views(
+    stamp: tuple[Any, ...], order: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     from creditfarm.explain.views import (
         drivers_by_grade,
         global_importance,
@@ -53,7 +49,7 @@ def _global_views(stamp: tuple) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
     return (
         global_importance(contrib),
         source_contributions(contrib),
-        drivers_by_grade(contrib, meta["grade"], order=GRADE_ORDER),
+        drivers_by_grade(contrib, meta["grade"], order=order),
     )
 
 
@@ -70,8 +66,7 @@ def _layout(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
 def _psi_text(value: float | None) -> str:
     if value is None:
         return "—"
-    verdict = "稳定" if value < 0.1 else ("需关注" if value < 0.25 else "显著漂移")
-    return f"{value:.3f}（{verdict}）"
+    return f"{value:.3f}（{PSI_VERDICTS[psi_verdict(value)]}）"
 
 
 st.title("模型")
@@ -142,7 +137,7 @@ with tab_perf:
     st.plotly_chart(_layout(cal, "校准：预测与实际"), width="stretch", key="chart-cal")
     grades = (metrics.get("scoring_population") or {}).get("grades") or {}
     if grades:
-        g = pd.Series(grades).reindex(GRADE_ORDER).fillna(0)
+        g = pd.Series(grades).reindex(grade_order).fillna(0)
         st.plotly_chart(
             _layout(go.Figure(go.Bar(x=g.index, y=g.values)), "当前评分人群的等级分布"),
             width="stretch",
@@ -153,7 +148,9 @@ with tab_drift:
     psi = metrics.get("psi") or {}
     st.metric("评分分布 PSI（当前人群对训练人群）", _psi_text(psi.get("score")))
     st.caption(
-        "PSI 分箱：训练分布的十分位（两端开口）；< 0.1 稳定，0.1–0.25 需关注，> 0.25 显著漂移。"
+        f"PSI 分箱：训练分布的十分位（两端开口）；< {PSI_STABLE_BELOW:g} {PSI_VERDICTS['stable']}，"
+        f"{PSI_STABLE_BELOW:g}–{PSI_DRIFT_FROM:g} {PSI_VERDICTS['watch']}，"
+        f"≥ {PSI_DRIFT_FROM:g} {PSI_VERDICTS['drift']}。"
     )
     features = psi.get("features") or {}
     if features:
@@ -169,7 +166,7 @@ with tab_drift:
         st.dataframe(frame, hide_index=True, width="stretch")
 
 with tab_explain:
-    importance, sources, by_grade = _global_views(stamp)
+    importance, sources, by_grade = _global_views(stamp, grade_order)
     if importance.empty:
         st.info("尚无带贡献值的评估结果。")
     else:

@@ -11,7 +11,6 @@ from creditfarm.display.formatting import fmt_count, fmt_date, fmt_prob, fmt_sco
 from creditfarm.ingest.contract import SOURCES
 from creditfarm.officer import households, review
 from ui.common import (
-    GRADE_ORDER,
     cached_households,
     cached_members,
     cached_queue,
@@ -23,8 +22,6 @@ from ui.common import (
 ws = workspace()
 stamp = data_stamp(ws)
 role = ws.settings.role
-
-_AMOUNT_FIELDS = {"machinery_value", "annual_income", "annual_expense", "deposits", "other_debt"}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -42,23 +39,20 @@ def _explanation(stamp: tuple[Any, ...], household_no: str) -> dict[str, Any] | 
         return None
 
 
-def _label_of(field: str) -> str:
-    column = SOURCES["archive"].column(field)
-    return column.aliases[0] if column.aliases else field
-
-
 def _archive_table(archive: dict[str, Any]) -> pd.DataFrame:
+    """Archive facts under their contract labels, each shown the way its contract type reads."""
     rows = []
     for key, value in archive.items():
-        if key in _AMOUNT_FIELDS:
+        column = SOURCES["archive"].column(key)
+        if column.type == "amount":
             shown = fmt_yuan(value)
-        elif key == "filed_date":
+        elif column.type == "date":
             shown = fmt_date(pd.Timestamp(value).date()) if value else "—"
-        elif key in ("land_area_mu", "transferred_in_mu"):
+        elif key.endswith("_mu"):  # areas in 亩
             shown = "—" if value is None else f"{float(value):g}亩"
         else:
             shown = "—" if value is None else str(value)
-        rows.append({"项目": _label_of(key), "内容": shown})
+        rows.append({"项目": column.aliases[0] if column.aliases else key, "内容": shown})
     return pd.DataFrame(rows)
 
 
@@ -270,7 +264,7 @@ with search_tab:
         format_func=lambda c: village_labels.get(c, "全部"),
     )
     grade = c4.selectbox(
-        "等级", ["", *GRADE_ORDER], key="q_grade", format_func=lambda g: g or "全部"
+        "等级", ["", *ws.policy.grade_order], key="q_grade", format_func=lambda g: g or "全部"
     )
     status = c5.selectbox(
         "状态",

@@ -3,23 +3,23 @@ monthly-report export."""
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from sqlalchemy import text
 
 from creditfarm.display.charts import PLOTLY_FONT
 from creditfarm.display.formatting import fmt_count, fmt_pct
 from creditfarm.reports.indicators import monthly_report_xlsx
-from creditfarm.reports.rates import RATE_COLUMNS
+from creditfarm.reports.rates import RATE_COLUMNS, ReportHeading, against_target, report_heading
 from ui.common import (
     cached_indicators,
     cached_rates,
-    cached_snapshots,
+    cached_trend,
     data_stamp,
     display,
+    fmt_points,
     workspace,
 )
 
@@ -30,18 +30,16 @@ LEVELS = {"village": "村", "town": "乡镇", "county": "全县"}
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _data_date(stamp: tuple) -> tuple[date, str]:
-    """The as-of date of the newest assessment (else today) and the county's name."""
-    with workspace().engine.connect() as conn:
-        newest = conn.execute(text("SELECT MAX(as_of) FROM assessment")).scalar()
-        county = conn.execute(text("SELECT MAX(county_name) FROM region")).scalar()
-    day = pd.Timestamp(newest).date() if newest else date.today()
-    return day, county or ""
+def _heading(stamp: tuple[Any, ...]) -> ReportHeading:
+    return report_heading(workspace())
 
 
-def _rate_chart(frame: pd.DataFrame, column: str, target: float, title: str) -> go.Figure:
+def _rate_chart(
+    frame: pd.DataFrame, column: str, below: str, target: float, title: str
+) -> go.Figure:
+    """Bars of ``column`` per area, red where the ``below`` flag says it misses ``target``."""
     data = frame.sort_values(column)
-    colors = ["#c0392b" if v < target else "#2e86c1" for v in data[column]]
+    colors = ["#c0392b" if short else "#2e86c1" for short in data[below]]
     fig = go.Figure(
         go.Bar(
             x=data["name"],
@@ -68,7 +66,8 @@ def _rate_chart(frame: pd.DataFrame, column: str, target: float, title: str) -> 
 
 
 st.title("建档与预授信")
-as_of, county_name = _data_date(stamp)
+heading = _heading(stamp)
+as_of, county_name = heading.as_of, heading.county_name
 years = [t.year for t in policy.targets]
 default_year = policy.target(as_of.year).year
 c1, c2 = st.columns(2)
@@ -86,34 +85,29 @@ st.caption(
     f"建档率 {fmt_pct(target.filing_rate, 0)}，预授信率 {fmt_pct(target.pre_credit_rate, 0)}"
 )
 
-table = cached_rates(stamp, level)
-county = cached_rates(stamp, "county")
+table = against_target(
+    cached_rates(stamp, level),
+    filing_target=target.filing_rate,
+    pre_credit_target=target.pre_credit_rate,
+)
+county = against_target(
+    cached_rates(stamp, "county"),
+    filing_target=target.filing_rate,
+    pre_credit_target=target.pre_credit_rate,
+)
 if not county.empty:
     total = county.iloc[0]
     m = st.columns(4)
     m[0].metric("户籍户数", fmt_count(total["households"], "户"))
-    m[1].metric(
-        "建档率",
-        fmt_pct(total["filing_rate"]),
-        f"{(total['filing_rate'] - target.filing_rate) * 100:+.1f} 个百分点",
-    )
+    m[1].metric("建档率", fmt_pct(total["filing_rate"]), fmt_points(total["filing_gap"]))
     m[2].metric("已预授信户数", fmt_count(total["pre_credited"], "户"))
-    m[3].metric(
-        "预授信率",
-        fmt_pct(total["pre_credit_rate"]),
-        f"{(total['pre_credit_rate'] - target.pre_credit_rate) * 100:+.1f} 个百分点",
-    )
+    m[3].metric("预授信率", fmt_pct(total["pre_credit_rate"]), fmt_points(total["pre_credit_gap"]))
 
-below = (table["filing_rate"] < target.filing_rate) | (
-    table["pre_credit_rate"] < target.pre_credit_rate
-)
-ordered = table.assign(_below=below).sort_values(["_below", "filing_rate"], ascending=[False, True])
-st.markdown(
-    f"**{LEVELS[level]}级建档与预授信（未达标的排在前面，共 {int(below.sum())} 个未达标）**"
-)
+short = int(table["below_target"].sum())
+st.markdown(f"**{LEVELS[level]}级建档与预授信（未达标的排在前面，共 {short} 个未达标）**")
 st.dataframe(
     display(
-        ordered,
+        table,
         RATE_COLUMNS,
     ),
     hide_index=True,
@@ -123,29 +117,23 @@ st.dataframe(
 if level != "county":
     left, right = st.columns(2)
     left.plotly_chart(
-        _rate_chart(table, "filing_rate", target.filing_rate, "建档率"),
+        _rate_chart(table, "filing_rate", "filing_below", target.filing_rate, "建档率"),
         width="stretch",
         key="chart-filing",
     )
     right.plotly_chart(
-        _rate_chart(table, "pre_credit_rate", target.pre_credit_rate, "预授信率"),
+        _rate_chart(
+            table, "pre_credit_rate", "pre_credit_below", target.pre_credit_rate, "预授信率"
+        ),
         width="stretch",
         key="chart-pre-credit",
     )
 
 st.markdown("**趋势（历次快照）**")
-snaps = cached_snapshots(stamp)
-county_snaps = snaps[snaps["level"] == "county"]
-if county_snaps.empty:
-    county_snaps = snaps[snaps["level"] == "village"]
-trend = county_snaps.groupby("taken_at", as_index=False)[
-    ["households", "filed", "pre_credited"]
-].sum()
+trend = cached_trend(stamp)
 if trend.empty:
     st.caption("尚无快照：每次导入或评分后会自动记录一次。")
 else:
-    trend["filing_rate"] = trend["filed"] / trend["households"]
-    trend["pre_credit_rate"] = trend["pre_credited"] / trend["households"]
     fig = go.Figure()
     fig.add_scatter(
         x=trend["taken_at"], y=trend["filing_rate"], name="建档率", mode="lines+markers"
@@ -204,7 +192,7 @@ st.dataframe(
 
 period = f"{as_of.year}年{as_of.month}月"
 report = monthly_report_xlsx(
-    rates=table,
+    rates=cached_rates(stamp, level),
     indicator_table=ind,
     filing_target=target.filing_rate,
     pre_credit_target=target.pre_credit_rate,

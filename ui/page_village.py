@@ -6,7 +6,14 @@ from __future__ import annotations
 import streamlit as st
 
 from creditfarm.display.formatting import fmt_count, fmt_pct
-from creditfarm.reports.credit_village import CRITERIA, criteria_long, export_xlsx
+from creditfarm.identity import NAME_ROLES
+from creditfarm.reports.credit_village import (
+    BEHIND,
+    CRITERIA,
+    criteria_long,
+    export_xlsx,
+    households_behind,
+)
 from ui.common import cached_credit_villages, data_stamp, display, workspace
 
 ws = workspace()
@@ -71,24 +78,12 @@ if code:
         hide_index=True,
         width="stretch",
     )
-    behind = {
-        "credit_household": "信用户",
-        "filed": "已建档户",
-        "borrower": "借款户",
-        "in_arrears": "有欠息借款户",
-        "npl": "有不良贷款户",
-        "all": "全部户籍户",
-    }
     which = st.radio(
-        "查看数字背后的农户", list(behind), format_func=behind.get, horizontal=True, key="behind"
+        "查看数字背后的农户", list(BEHIND), format_func=BEHIND.get, horizontal=True, key="behind"
     )
-    rows = facts[facts["village_code"] == code]
-    if which == "npl":
-        rows = rows[rows["npl_balance"] > 0]
-    elif which != "all":
-        rows = rows[rows[which]]
-    st.caption(f"{behind[which]}：{fmt_count(len(rows), '户')}")
-    if role in ("loan_officer", "admin"):
+    rows = households_behind(facts, village_code=code, figure=which)
+    st.caption(f"{BEHIND[which]}：{fmt_count(len(rows), '户')}")
+    if role in NAME_ROLES:  # the roles that work with farmers by name see the households
         st.dataframe(
             display(
                 rows,

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from creditfarm.display.formatting import fmt_yuan
+from creditfarm.features.ordinals import ORDINALS
 
 __all__ = ["LEVEL_LABELS", "MISSING_TEXT", "format_value", "format_yuan", "is_missing"]
 
@@ -24,12 +25,8 @@ _FLAG = {"是/否", "bool", "flag"}
 _COUNTS = {"天", "次", "笔", "个", "人", "年", "岁", "户", "张", "头", "条"}
 # Shares (0..1) carry no unit in the catalogue; their names say what they are.
 _SHARE_NAME = re.compile(r"(_share|_ratio|_utilisation)$")
-# Ordinal codes of the catalogue (its ``meaning`` field) read back as words.
-LEVEL_LABELS: dict[str, dict[int, str]] = {
-    "village_evaluation_level": {3: "好", 2: "较好", 1: "一般", 0: "差"},
-    "head_education_level": {0: "无或不详", 1: "小学", 2: "初中", 3: "高中", 4: "大专及以上"},
-    "house_type_level": {0: "不详", 1: "土木", 2: "砖木", 3: "砖混", 4: "框架楼房"},
-}
+# Ordinal codes read back as words from the very table the features encode with.
+LEVEL_LABELS: dict[str, dict[int, str]] = {name: o.labels for name, o in ORDINALS.items()}
 
 
 def is_missing(value: Any) -> bool:

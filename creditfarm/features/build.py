@@ -25,7 +25,9 @@ from creditfarm.features.loan_timeline import (
     days_overdue_at,
     outstanding_at,
 )
+from creditfarm.features.ordinals import ORDINALS
 from creditfarm.features.payment_sql import payment_feature_query
+from creditfarm.identity import age_on
 from creditfarm.policy.config import Policy
 from creditfarm.storage import paystore
 from creditfarm.storage.models import Archive, Blacklist, GovRecord, Household, Loan, Person
@@ -41,20 +43,6 @@ __all__ = [
 ]
 
 PAYMENT_WINDOW_MONTHS = 12
-_EDUCATION = {
-    "文盲": 0,
-    "小学": 1,
-    "初中": 2,
-    "高中": 3,
-    "中专": 3,
-    "职高": 3,
-    "大专": 4,
-    "本科": 4,
-    "大学": 4,
-    "研究生": 4,
-}
-_EVALUATION = {"好": 3, "较好": 2, "一般": 1, "差": 0, "较差": 0}
-_HOUSE = {"土木": 1, "土坯": 1, "木": 1, "砖木": 2, "砖混": 3, "框架": 4, "楼房": 4}
 _INDUSTRY = {
     "industry_planting": ("种植",),
     "industry_livestock": ("养殖",),
@@ -151,18 +139,6 @@ def _months_back(d: date, months: int) -> date:
     return date(idx // 12, idx % 12 + 1, 1)
 
 
-def _level(value: Any, table: dict[str, int]) -> float:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return np.nan
-    text = str(value).strip()
-    if text in table:
-        return float(table[text])
-    for key in sorted(table, key=len, reverse=True):  # 较好 before 好
-        if key in text:
-            return float(table[key])
-    return 0.0
-
-
 def _num(value: Any) -> float:
     try:
         out = float(value)
@@ -178,8 +154,7 @@ def _yes(value: Any) -> bool:
 def _age(birth: Any, as_of: date) -> float:
     if birth is None or pd.isna(birth):
         return np.nan
-    b = pd.Timestamp(birth)
-    return float(as_of.year - b.year - ((as_of.month, as_of.day) < (b.month, b.day)))
+    return float(age_on(pd.Timestamp(birth).date(), as_of))
 
 
 def _archive_features(data: CountyData, as_of: date, index: pd.Index) -> pd.DataFrame:
@@ -205,13 +180,8 @@ def _archive_features(data: CountyData, as_of: date, index: pd.Index) -> pd.Data
     out["net_income"] = out["annual_income"] - out["annual_expense"]
     income = out["annual_income"].where(out["annual_income"] > 0)
     out["debt_to_income"] = out["other_debt"].fillna(0) / income
-    out["head_education_level"] = (
-        arch["head_education"].map(lambda v: _level(v, _EDUCATION)).reindex(index)
-    )
-    out["village_evaluation_level"] = (
-        arch["village_evaluation"].map(lambda v: _level(v, _EVALUATION)).reindex(index)
-    )
-    out["house_type_level"] = arch["house_type"].map(lambda v: _level(v, _HOUSE)).reindex(index)
+    for ordinal in ORDINALS.values():
+        out[ordinal.feature] = arch[ordinal.field].map(ordinal.encode).reindex(index)
     industry = arch["main_industry"].fillna("").astype(str).reindex(index)
     filed = industry.index.isin(arch.index)
     for name, words in _INDUSTRY.items():

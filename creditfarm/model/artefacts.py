@@ -25,7 +25,9 @@ __all__ = [
     "load_model",
     "make_version",
     "model_path",
+    "read_report",
     "save_model",
+    "saved_versions",
 ]
 
 
@@ -95,6 +97,25 @@ def load_model(path: Path) -> CreditModel:
 def latest_version(model_dir: Path) -> str | None:
     pointer = Path(model_dir) / "LATEST"
     return pointer.read_text(encoding="utf-8").strip() or None if pointer.exists() else None
+
+
+def saved_versions(model_dir: Path) -> list[str]:
+    """Every version saved in ``model_dir`` (a folder with ``model.txt``): the one ``LATEST``
+    names first, then the others newest first (versions start with their as-of date)."""
+    root = Path(model_dir)
+    found = sorted({p.parent.name for p in root.glob("*/model.txt")}, reverse=True)
+    latest = latest_version(root)
+    return ([latest] if latest in found else []) + [v for v in found if v != latest]
+
+
+def read_report(model_dir: Path, version: str) -> tuple[dict[str, Any], str]:
+    """The training run's figures (``metrics.json``) and model card of ``version``; ``{}`` and
+    ``""`` for a file the version does not have."""
+    path = Path(model_dir) / version
+    metrics_file, card_file = path / "metrics.json", path / "model_card.md"
+    metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.exists() else {}
+    card = card_file.read_text(encoding="utf-8") if card_file.exists() else ""
+    return metrics, card
 
 
 def model_path(model_dir: Path, version: str | None = None) -> Path:

@@ -7,6 +7,7 @@ from typing import Any
 
 from creditfarm.features.catalogue import FEATURES, SOURCE_ZH
 from creditfarm.model.fairness import GROUPINGS
+from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW
 from creditfarm.policy.config import Policy
 
 __all__ = ["render_card"]
@@ -175,8 +176,8 @@ def render_card(
         "",
         "Population stability index of the scoring population (filed households on "
         f"{metrics['as_of']}) against the in-time training rows; bins are the deciles of the "
-        "training distribution, empty bins get 0.01%. Below 0.1 stable, 0.1–0.25 watch, above "
-        "0.25 shifted.",
+        f"training distribution, empty bins get 0.01%. Below {PSI_STABLE_BELOW:g} stable, "
+        f"{PSI_STABLE_BELOW:g}–{PSI_DRIFT_FROM:g} watch, above {PSI_DRIFT_FROM:g} shifted.",
         "",
         f"- Probability of default: **{_num(psi['score'])}**",
     ]
@@ -229,7 +230,7 @@ def render_card(
         "collections or pricing, not as the sole basis of a decision.",
         "- The sample county is synthetic; figures on real exports will differ.",
         "- Few bad loans per window: AUC and calibration carry wide uncertainty (see counts).",
-        "- Retrain when PSI exceeds 0.25 or after a new year's loan book.",
+        f"- Retrain when PSI exceeds {PSI_DRIFT_FROM:g} or after a new year's loan book.",
         "",
         "## Human review (PIPL Art. 24)",
         "",

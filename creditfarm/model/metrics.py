@@ -1,8 +1,4 @@
-"""Discrimination, calibration and stability figures.
-
-PSI bins: ten bins at the deciles of the *expected* (training) distribution, open-ended at both
-ends; an empty bin gets a share of 0.0001 so the log is defined. PSI = Σ (a − e) · ln(a / e).
-"""
+"""Discrimination and calibration figures (stability, PSI: ``creditfarm.model.monitoring``)."""
 
 from __future__ import annotations
 
@@ -11,9 +7,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 
-__all__ = ["auc", "brier", "calibration_by_decile", "gini", "ks", "psi", "summary"]
-
-_EPS = 1e-4
+__all__ = ["auc", "brier", "calibration_by_decile", "gini", "ks", "summary"]
 
 
 def _check(y: Any, p: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -67,25 +61,6 @@ def calibration_by_decile(y: Any, p: Any, *, bins: int = 10) -> list[dict[str, f
             }
         )
     return out
-
-
-def psi(expected: Any, actual: Any, *, bins: int = 10) -> float:
-    """Population stability index of ``actual`` against ``expected`` (bins: expected deciles)."""
-    e = np.asarray(expected, dtype=float)
-    a = np.asarray(actual, dtype=float)
-    e, a = e[~np.isnan(e)], a[~np.isnan(a)]
-    if len(e) == 0 or len(a) == 0:
-        raise ValueError("both populations need values")
-    edges = np.unique(np.quantile(e, np.linspace(0, 1, bins + 1)[1:-1]))
-    e_share = np.bincount(np.searchsorted(edges, e, side="right"), minlength=len(edges) + 1) / len(
-        e
-    )
-    a_share = np.bincount(np.searchsorted(edges, a, side="right"), minlength=len(edges) + 1) / len(
-        a
-    )
-    e_share = np.maximum(e_share, _EPS)
-    a_share = np.maximum(a_share, _EPS)
-    return float(np.sum((a_share - e_share) * np.log(a_share / e_share)))
 
 
 def summary(y: Any, p: Any) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from creditfarm.model.artefacts import make_version, save_model
 from creditfarm.model.card import render_card
 from creditfarm.model.estimator import CreditModel
 from creditfarm.model.labels import HORIZON_MONTHS, build_labels, observation_dates
+from creditfarm.model.monitoring import feature_psi, psi
 from creditfarm.model.predict import score_features
 from creditfarm.model.scorecard import WoEScorecard
 from creditfarm.policy.config import Policy
@@ -252,11 +253,6 @@ def train_model(
     current = build_features(data, as_of=as_of, policy=policy)
     outcomes, X_now = score_features(current, model=model, policy=policy)
     p_train = model.predict_proba(ts.X[in_time])[:, 1]
-    feature_psi = {}
-    for name in FEATURE_NAMES:
-        train_col, now_col = ts.X.loc[in_time, name], X_now[name]
-        if train_col.notna().any() and now_col.notna().any():
-            feature_psi[name] = m.psi(train_col, now_col)
     groups = household_groups(data, current.meta.loc[X_now.index])
     metrics: dict[str, Any] = {
         "as_of": as_of.isoformat(),
@@ -281,8 +277,8 @@ def train_model(
         "minimum_bads": {"in_time": MIN_BADS_IN_TIME, "out_of_time": MIN_BADS_OUT_OF_TIME},
         "calibration_method": model.calibration_,
         "psi": {
-            "score": m.psi(p_train, outcomes["probability"].to_numpy()) if len(outcomes) else None,
-            "features": dict(sorted(feature_psi.items(), key=lambda kv: -kv[1])[:10]),
+            "score": psi(p_train, outcomes["probability"].to_numpy()) if len(outcomes) else None,
+            "features": feature_psi(ts.X.loc[in_time], X_now, features=FEATURE_NAMES),
         },
         "scoring_population": {
             "households": len(current.meta),

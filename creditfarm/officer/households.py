@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
-from creditfarm.identity import check_id, mask_id, mask_phone, normalize_text, show_name
+from creditfarm.identity import age_on, check_id, mask_id, mask_phone, normalize_text, show_name
 from creditfarm.ingest.contract import GOVERNMENT_SOURCES, SOURCES
 from creditfarm.storage import paystore
 from creditfarm.storage.assessments import as_list, current_assessments
@@ -260,8 +260,7 @@ _ARCHIVE_FIELDS = [
 def _age(born: Any, on: date) -> int | None:
     if born is None or (isinstance(born, float) and pd.isna(born)):
         return None
-    born = pd.Timestamp(born).date()
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return age_on(pd.Timestamp(born).date(), on)
 
 
 def household_card(ws: Workspace, *, household_no: str, role: str | None = None) -> HouseholdCard:

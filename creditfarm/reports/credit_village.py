@@ -27,12 +27,14 @@ from creditfarm.officer.households import household_frame
 from creditfarm.workspace import Workspace
 
 __all__ = [
+    "BEHIND",
     "CRITERIA",
     "Criterion",
     "assess_towns",
     "assess_villages",
     "criteria_long",
     "export_xlsx",
+    "households_behind",
     "village_households",
 ]
 
@@ -68,6 +70,17 @@ CRITERIA: tuple[Criterion, ...] = (
     ),
     Criterion("filing_rate", "建档率", "min_filing_rate", True, "filed"),
 )
+
+
+# The households behind a village's figures, for the drill-down (key → label).
+BEHIND: dict[str, str] = {
+    "credit_household": "信用户",
+    "filed": "已建档户",
+    "borrower": "借款户",
+    "in_arrears": "有欠息借款户",
+    "npl": "有不良贷款户",
+    "all": "全部户籍户",
+}
 
 
 def _loans_by_household(ws: Workspace) -> pd.DataFrame:
@@ -130,6 +143,18 @@ def village_households(
     for col in ("loan_balance", "npl_balance"):
         out[col] = out[col].fillna(0.0)
     return out.reset_index(drop=True)
+
+
+def households_behind(households: pd.DataFrame, *, village_code: str, figure: str) -> pd.DataFrame:
+    """The rows of ``households`` (a ``village_households`` result) in ``village_code`` that
+    ``figure`` (a key of ``BEHIND``) counts: a flag column, ``npl`` for a non-performing balance,
+    ``all`` for every 户籍 household."""
+    if figure not in BEHIND:
+        raise ValueError(f"unknown figure {figure!r}; one of {', '.join(BEHIND)}")
+    rows = households[households["village_code"] == village_code]
+    if figure == "npl":
+        return rows[rows["npl_balance"] > 0]
+    return rows if figure == "all" else rows[rows[figure].astype(bool)]
 
 
 def assess_villages(ws: Workspace, *, households: pd.DataFrame | None = None) -> pd.DataFrame:

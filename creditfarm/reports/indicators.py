@@ -19,6 +19,7 @@ import pandas as pd
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import text
 
+from creditfarm.reports.rates import against_target
 from creditfarm.storage import paystore
 from creditfarm.workspace import Workspace
 
@@ -213,30 +214,22 @@ def monthly_report_xlsx(
         ]
         for j, h in enumerate(headers):
             sheet.write(2, j, h, head)
-        ordered = rates.assign(
-            _below=(rates["filing_rate"] < filing_target)
-            | (rates["pre_credit_rate"] < pre_credit_target)
-        ).sort_values(["_below", "filing_rate"], ascending=[False, True])
+        ordered = against_target(
+            rates, filing_target=filing_target, pre_credit_target=pre_credit_target
+        )
         for i, r in enumerate(ordered.itertuples(), start=3):
             sheet.write(i, 0, str(r.code), plain)
             sheet.write(i, 1, str(r.name or ""), plain)
             sheet.write(i, 2, str(getattr(r, "town_name", "") or ""), plain)
             sheet.write_number(i, 3, int(r.households), num)
             sheet.write_number(i, 4, int(r.filed), num)
-            sheet.write_number(
-                i, 5, float(r.filing_rate), red if r.filing_rate < filing_target else pct
-            )
+            sheet.write_number(i, 5, float(r.filing_rate), red if r.filing_below else pct)
             sheet.write_number(i, 6, filing_target, pct)
-            sheet.write_number(i, 7, (float(r.filing_rate) - filing_target) * 100, dec)
+            sheet.write_number(i, 7, float(r.filing_gap) * 100, dec)  # percentage points
             sheet.write_number(i, 8, int(r.pre_credited), num)
-            sheet.write_number(
-                i,
-                9,
-                float(r.pre_credit_rate),
-                red if r.pre_credit_rate < pre_credit_target else pct,
-            )
+            sheet.write_number(i, 9, float(r.pre_credit_rate), red if r.pre_credit_below else pct)
             sheet.write_number(i, 10, pre_credit_target, pct)
-            sheet.write_number(i, 11, (float(r.pre_credit_rate) - pre_credit_target) * 100, dec)
+            sheet.write_number(i, 11, float(r.pre_credit_gap) * 100, dec)
         sheet.set_column(0, 0, 14)
         sheet.set_column(1, 2, 12)
         sheet.set_column(3, 11, 11)

@@ -5,22 +5,35 @@ filed        = households with an archive (linked through any member: an archive
                spouse's name files the spouse's household);
 pre_credited = households whose current assessment (``creditfarm.storage.assessments``)
                is pre-credited; 0 until scoring runs.
-A region with no households has rates of 0.
+A region with no households has rates of 0. ``against_target`` sets a table beside the year's
+targets of the county plan (policy ``[[targets]]``): gaps, which rates fall short, shortfalls
+first.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Literal
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from creditfarm.storage.assessments import current_assessments
-from creditfarm.storage.models import Archive, Household, RateSnapshot, Region
+from creditfarm.storage.models import Archive, Assessment, Household, RateSnapshot, Region
 from creditfarm.workspace import Workspace
 
-__all__ = ["LEVELS", "RATE_COLUMNS", "Level", "household_status", "rates", "take_snapshot"]
+__all__ = [
+    "LEVELS",
+    "RATE_COLUMNS",
+    "Level",
+    "ReportHeading",
+    "against_target",
+    "household_status",
+    "rates",
+    "report_heading",
+    "take_snapshot",
+]
 
 Level = Literal["village", "town", "county"]
 LEVELS: tuple[Level, ...] = ("village", "town", "county")
@@ -130,6 +143,38 @@ def rates(ws: Workspace, *, level: Level = "village") -> pd.DataFrame:
     out["pre_credit_rate"] = (out["pre_credited"] / denominator).fillna(0.0).astype(float)
     out = out.sort_values("code", kind="stable").reset_index(drop=True)
     return out[RATE_COLUMNS]
+
+
+def against_target(
+    table: pd.DataFrame, *, filing_target: float, pre_credit_target: float
+) -> pd.DataFrame:
+    """``table`` (a ``rates`` result) with ``filing_gap`` / ``pre_credit_gap`` (rate − target,
+    a share), ``filing_below`` / ``pre_credit_below`` (under the target) and ``below_target``
+    (either), areas below target first and, within each part, lowest filing rate first."""
+    out = table.copy()
+    out["filing_gap"] = out["filing_rate"] - filing_target
+    out["pre_credit_gap"] = out["pre_credit_rate"] - pre_credit_target
+    out["filing_below"] = out["filing_rate"] < filing_target
+    out["pre_credit_below"] = out["pre_credit_rate"] < pre_credit_target
+    out["below_target"] = out["filing_below"] | out["pre_credit_below"]
+    return out.sort_values(["below_target", "filing_rate"], ascending=[False, True], kind="stable")
+
+
+@dataclass(frozen=True)
+class ReportHeading:
+    as_of: date  # as-of date of the newest assessment; today before the first scoring run
+    county_name: str  # "" when the region table names no county
+
+
+def report_heading(ws: Workspace, *, today: date | None = None) -> ReportHeading:
+    """The date the figures stand at and the county they cover, for titles and the report."""
+    a_t = Assessment.__table__  # type: ignore[attr-defined]
+    r_t = Region.__table__  # type: ignore[attr-defined]
+    with ws.engine.connect() as conn:
+        newest = conn.execute(select(func.max(a_t.c.as_of))).scalar()
+        county = conn.execute(select(func.max(r_t.c.county_name))).scalar()
+    as_of = pd.Timestamp(newest).date() if newest else (today or date.today())
+    return ReportHeading(as_of=as_of, county_name=county or "")
 
 
 def take_snapshot(ws: Workspace) -> int:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert
 
-from creditfarm.ingest.importers import ingest_folder
+from creditfarm.ingest import ingest_folder
 from creditfarm.reports.freshness import data_stamp
 from creditfarm.reports.rates import take_snapshot
 from creditfarm.reports.trend import TREND_COLUMNS, rate_trend, snapshots

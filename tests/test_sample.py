@@ -425,3 +425,85 @@ def test_big_tables_go_to_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     sci = archive["head_id_number"].str.fullmatch(r"\d\.\d{5}E\+17")
     assert sci.sum() == summary.defects["archive"]["id_as_number"] == 4
     assert not archive.loc[sci, "head_id_number"].map(lambda v: check_id(v).ok).any()
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.name != "README.md"
+    }
+
+
+def test_committed_sample_county_is_reproduced(tmp_path: Path) -> None:
+    """sample_data/ is `creditfarm sample --households 3000 --seed 2021`, byte for byte (the
+    committed model was trained on it)."""
+    committed = Path(__file__).resolve().parents[1] / "sample_data"
+    summary = generate_county(tmp_path, households=3000, seed=2021)
+    assert _digests(tmp_path) == _digests(committed)
+    assert len(summary.files) == 24
+
+
+def test_slices_of_rows_do_not_change_the_files(tmp_path: Path) -> None:
+    whole = generate_county(tmp_path / "whole", households=300, seed=11, chunk_rows=10**9)
+    sliced = generate_county(tmp_path / "sliced", households=300, seed=11, chunk_rows=37)
+    assert sliced.file_rows == whole.file_rows
+    assert max(n for f, n in whole.file_rows.items() if whole.files[f] == "payments") > 37
+    assert _digests(tmp_path / "sliced") == _digests(tmp_path / "whole")
+    with pytest.raises(ValueError, match="chunk_rows"):
+        generate_county(tmp_path / "x", households=300, chunk_rows=0)
+
+
+def _transactions(out: Path, summary: CountySummary) -> pd.DataFrame:
+    """Every distinct payment of a county's files in one form: holder ID, parsed time, amount."""
+    cards = _source(out, summary, "cards").set_index("card_no")["id_number"]
+    frames = []
+    for path in _files(out, summary, "payments"):
+        f = _canonical("payments", _read(path)).drop_duplicates()
+        holder = f["id_number"] if "id_number" in f.columns else f["card_no"].map(cards)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "file": path.name,
+                    "txn_id": f["txn_id"].map(_text),
+                    "holder": holder.map(_text),
+                    "point_id": f["point_id"],
+                    "time": pd.to_datetime(f["txn_time"].map(_text), format="mixed"),
+                    "type": f["txn_type"],
+                    "amount": f["amount"].map(_yuan),
+                    "status": f["status"],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_monthly_files_hold_the_quarters_transactions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Big counties write a file per month: the same transactions as the quarterly files, each
+    file's rows as the summary says and within its month."""
+    import creditfarm.sample.payment_files as payment_files
+
+    quarterly = generate_county(tmp_path / "q", households=300, seed=11, months=6)
+    monkeypatch.setattr(payment_files, "MONTHLY_ABOVE_ROWS", 0)
+    monthly = generate_county(tmp_path / "m", households=300, seed=11, months=6)
+    names = sorted(n for n, s in monthly.files.items() if s == "payments")
+    assert [n.split("_")[-1].split(".")[0] for n in names] == [f"2022-0{m}" for m in range(1, 7)]
+    assert sorted(n for n, s in quarterly.files.items() if s == "payments") == [
+        "助农取款服务点交易流水_2022Q1.csv",
+        "助农取款服务点交易流水_2022Q2.csv",
+    ]
+    for name in names:  # rows as read back, deliberate duplicates included
+        assert len(_read(tmp_path / "m" / name)) == monthly.file_rows[name], name
+    assert sum(monthly.file_rows[n] for n in names) == monthly.rows["payments"]
+    by_month = _transactions(tmp_path / "m", monthly)
+    month_of_file = by_month["file"].str.extract(r"_(\d{4})-(\d{2})\.")
+    assert (by_month["time"].dt.year == month_of_file[0].astype(int)).all()
+    assert (by_month["time"].dt.month == month_of_file[1].astype(int)).all()
+    by_quarter = _transactions(tmp_path / "q", quarterly)
+    cols = ["txn_id", "holder", "point_id", "time", "type", "amount", "status"]
+    a = by_month[cols].sort_values("txn_id").reset_index(drop=True)
+    b = by_quarter[cols].sort_values("txn_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["txn_id"].is_unique and a["time"].is_monotonic_increasing  # numbered in time order

@@ -12,14 +12,16 @@ import numpy as np
 import pandas as pd
 
 from creditfarm.sample import messy as mx
+from creditfarm.sample.export import CountyWriter
 from creditfarm.sample.finances import make_finances
 from creditfarm.sample.geography import COUNTY_NAME, make_points, make_regions
 from creditfarm.sample.government import make_blacklist, make_government
 from creditfarm.sample.loans import make_loans
-from creditfarm.sample.payments import BILLS, TXN_TYPES, make_cards, make_payments
+from creditfarm.sample.payment_files import write_payments
+from creditfarm.sample.payments import make_cards, make_payments
 from creditfarm.sample.people import EXPORT_DATE, make_households, make_names
 from creditfarm.sample.summary import CountySummary
-from creditfarm.sample.writers import write_csv, write_xlsx
+from creditfarm.sample.writers import CSV_CHUNK_ROWS
 
 __all__ = ["generate_county"]
 
@@ -96,95 +98,6 @@ _GOV_FILES = {  # source → (file title, encoding, header labels or None for En
 _XLSX_MAX_ROWS = 50_000
 
 
-class _Writer:
-    """Writes the files of one county and keeps the summary."""
-
-    def __init__(self, out: Path, summary: CountySummary, rng: np.random.Generator, messy: bool):
-        self.out, self.summary, self.rng, self.messy = out, summary, rng, messy
-
-    def ids(
-        self,
-        frame: pd.DataFrame,
-        source: str,
-        col: str,
-        *,
-        typo: int = 0,
-        short: int = 0,
-        allowed: np.ndarray | None = None,
-        taken: set[int] | None = None,
-    ) -> None:
-        """Checksum typos and wrong-length IDs in rows of ``allowed`` (default: any row)."""
-        if not self.messy:
-            return
-        taken = taken if taken is not None else set()
-        cand = np.arange(len(frame)) if allowed is None else allowed
-        values = frame[col].to_numpy(dtype=object).copy()
-        for r in mx.pick(self.rng, cand, typo, taken):
-            values[r] = mx.checksum_typo(values[r])
-            self.summary.add_defects(source, "id_checksum", 1)
-        for r in mx.pick(self.rng, cand, short, taken):
-            values[r] = mx.wrong_length(values[r])
-            self.summary.add_defects(source, "id_format", 1)
-        frame[col] = values
-
-    def fullwidth(
-        self, frame: pd.DataFrame, source: str, col: str, k: int, taken: set[int] | None = None
-    ) -> None:
-        if not self.messy or k <= 0:
-            return
-        values = frame[col].to_numpy(dtype=object).copy()
-        rows = mx.pick(self.rng, np.arange(len(frame)), k, taken)
-        for r in rows:
-            values[r] = mx.fullwidth(str(values[r]))
-        frame[col] = values
-        self.summary.add_defects(source, "fullwidth", len(rows))
-
-    def missing(self, frame: pd.DataFrame, source: str, col: str, k: int) -> None:
-        if not self.messy or k <= 0:
-            return
-        values = frame[col].to_numpy(dtype=object).copy()
-        rows = mx.pick(self.rng, np.arange(len(frame)), k)
-        values[rows] = self.rng.choice(mx.MISSING_MARKERS, len(rows))
-        frame[col] = values
-        self.summary.add_defects(source, "missing_marker", len(rows))
-
-    def duplicates(
-        self, frame: pd.DataFrame, source: str, k: int, taken: set[int] | None = None
-    ) -> pd.DataFrame:
-        """Repeat ``k`` rows verbatim, each right after its original."""
-        if not self.messy or k <= 0 or not len(frame):
-            return frame
-        rows = mx.pick(self.rng, np.arange(len(frame)), k, taken)
-        self.summary.add_defects(source, "duplicate_row", len(rows))
-        frame = frame.reset_index(drop=True)
-        both = pd.concat([frame, frame.iloc[rows]])
-        return both.sort_index(kind="stable").reset_index(drop=True)
-
-    def write(
-        self,
-        source: str,
-        title: str,
-        frame: pd.DataFrame,
-        labels: dict[str, str] | None,
-        fmt: str,
-        *,
-        xlsx_title: str | None = None,
-        numbers: dict[str, np.ndarray] | None = None,
-    ) -> None:
-        """``fmt``: a CSV encoding or "xlsx". Clean counties: UTF-8 CSV with English headers."""
-        if not self.messy:
-            labels, fmt, numbers = None, "utf-8", None
-        out = frame.rename(columns=labels) if labels else frame
-        numbers = {(labels or {}).get(k, k): v for k, v in (numbers or {}).items()}
-        name = f"{title}.xlsx" if fmt == "xlsx" else f"{title}.csv"
-        if fmt == "xlsx":
-            write_xlsx(self.out / name, out, title=xlsx_title, numbers=numbers)
-        else:
-            write_csv(self.out / name, out, encoding=fmt)
-        self.summary.files[name] = source
-        self.summary.add_rows(source, len(out))
-
-
 def _num(values: np.ndarray, digits: int = 1) -> np.ndarray:
     return np.array(
         [f"{v:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{v:.0f}" for v in values],
@@ -201,16 +114,21 @@ def generate_county(
     messy: bool = True,
     density: float = 1.0,
     progress: Progress | None = None,
+    chunk_rows: int = CSV_CHUNK_ROWS,
 ) -> CountySummary:
     """Generate a sample county into ``out_dir`` (created; existing files of the same names are
     replaced). Same arguments → byte-identical files.
 
     ``months`` of payment flows end at the export date (2022-06-30); ``density`` scales the
-    number of payment transactions (1.0 ≈ 22 per household over 24 months)."""
+    number of payment transactions (1.0 ≈ 22 per household over 24 months). Payment files are
+    written one period at a time, ``chunk_rows`` rows at a time (memory against speed: the
+    files are the same for any value)."""
     if households < 50:
         raise ValueError("households must be at least 50")
     if not 1 <= months <= 48:
         raise ValueError("months must be between 1 and 48")
+    if chunk_rows < 1:
+        raise ValueError("chunk_rows must be at least 1")
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     out = Path(out_dir)
@@ -233,8 +151,6 @@ def generate_county(
     by_spouse = (sp >= 0) & (r_loan.random(len(loans)) < 0.15)
     borrower = np.where(by_spouse, sp, hh["head_pidx"].to_numpy()[loans["hh"].to_numpy()])
     loans["id_number"] = persons["id_number"].to_numpy()[borrower]
-    gov = make_government(r_gov, hh, persons)
-    blacklist = make_blacklist(r_gov, loans, hh, persons, size=max(3, households // 400))
 
     summary = CountySummary(
         out,
@@ -246,7 +162,7 @@ def generate_county(
         loans=len(loans),
         bad_loans=int(loans["bad"].sum()),
     )
-    w = _Writer(out, summary, r_mess, messy)
+    w = CountyWriter(out, summary, r_mess, messy, chunk_rows=chunk_rows)
 
     # 行政区划
     reg = regions[
@@ -267,55 +183,9 @@ def generate_county(
         "utf-8-sig",
     )
 
-    # 户籍: bad IDs only on children, who appear in no other source
     say("户籍 …")
-    hk = persons[
-        [
-            "id_number",
-            "name",
-            "household_no",
-            "relation_to_head",
-            "village_code",
-            "gender",
-            "birth_date",
-            "ethnicity",
-        ]
-    ].copy()
-    hk["birth_date"] = mx.date_strings(r_mess, hk["birth_date"].to_numpy(), messy=messy)
-    taken: set[int] = set()
-    kids = np.flatnonzero(hk["relation_to_head"].isin(["子", "女"]).to_numpy())
     scale = max(1, households // 3000)
-    w.ids(hk, "hukou", "id_number", typo=6 * scale, short=3 * scale, allowed=kids, taken=taken)
-    if messy:
-        births = persons["birth_date"].to_numpy()
-        elders = np.flatnonzero(
-            (persons["relation_to_head"].isin(["父亲", "母亲"]).to_numpy())
-            & np.array([b.year < 2000 for b in births])
-        )
-        ids = hk["id_number"].to_numpy(dtype=object).copy()
-        for r in mx.pick(r_mess, elders, 8 * scale, taken):
-            ids[r] = mx.legacy_15(ids[r])
-            summary.add_defects("hukou", "legacy_id15", 1)
-        hk["id_number"] = ids
-    w.fullwidth(hk, "hukou", "id_number", 5 * scale, taken)
-    w.missing(hk, "hukou", "ethnicity", 4 * scale)
-    hk = w.duplicates(hk, "hukou", 5 * scale, taken)
-    w.write(
-        "hukou",
-        "户籍",
-        hk,
-        {
-            "id_number": "公民身份号码",
-            "name": "姓名",
-            "household_no": "户号",
-            "relation_to_head": "与户主关系",
-            "village_code": "村代码",
-            "gender": "性别",
-            "birth_date": "出生日期",
-            "ethnicity": "民族",
-        },
-        "gb18030",
-    )
+    _write_hukou(w, persons, scale)
 
     say("农户信用档案 …")
     _write_archive(w, r_arch, hh, persons, regions, filed, scale)
@@ -334,9 +204,13 @@ def generate_county(
         "utf-8",
     )
     pay = make_payments(r_pay, hh, cards, points, regions, months=months, density=density)
-    _write_payments(w, pay, cards, points, scale)
+    write_payments(w, pay, cards, points, months=months, scale=scale, xlsx_max_rows=_XLSX_MAX_ROWS)
+    del pay, cards  # the bulk of a big county: gone before the government files
 
     say("政务 …")
+    # drawn only now (their own random stream): they need not sit in memory beside the payments
+    gov = make_government(r_gov, hh, persons)
+    blacklist = make_blacklist(r_gov, loans, hh, persons, size=max(3, households // 400))
     for source, (title, fmt, labels) in _GOV_FILES.items():
         frame = gov[source].copy()
         for col in frame.columns:
@@ -375,8 +249,58 @@ def generate_county(
     return summary
 
 
+def _write_hukou(w: CountyWriter, persons: pd.DataFrame, scale: int) -> None:
+    """户籍 (GB 18030): bad IDs only on children, who appear in no other source."""
+    hk = persons[
+        [
+            "id_number",
+            "name",
+            "household_no",
+            "relation_to_head",
+            "village_code",
+            "gender",
+            "birth_date",
+            "ethnicity",
+        ]
+    ].copy()
+    hk["birth_date"] = mx.date_strings(w.rng, hk["birth_date"].to_numpy(), messy=w.messy)
+    taken: set[int] = set()
+    kids = np.flatnonzero(hk["relation_to_head"].isin(["子", "女"]).to_numpy())
+    w.ids(hk, "hukou", "id_number", typo=6 * scale, short=3 * scale, allowed=kids, taken=taken)
+    if w.messy:
+        births = persons["birth_date"].to_numpy()
+        elders = np.flatnonzero(
+            (persons["relation_to_head"].isin(["父亲", "母亲"]).to_numpy())
+            & np.array([b.year < 2000 for b in births])
+        )
+        ids = hk["id_number"].to_numpy(dtype=object).copy()
+        for r in mx.pick(w.rng, elders, 8 * scale, taken):
+            ids[r] = mx.legacy_15(ids[r])
+            w.summary.add_defects("hukou", "legacy_id15", 1)
+        hk["id_number"] = ids
+    w.fullwidth(hk, "hukou", "id_number", 5 * scale, taken)
+    w.missing(hk, "hukou", "ethnicity", 4 * scale)
+    hk = w.duplicates(hk, "hukou", 5 * scale, taken)
+    w.write(
+        "hukou",
+        "户籍",
+        hk,
+        {
+            "id_number": "公民身份号码",
+            "name": "姓名",
+            "household_no": "户号",
+            "relation_to_head": "与户主关系",
+            "village_code": "村代码",
+            "gender": "性别",
+            "birth_date": "出生日期",
+            "ethnicity": "民族",
+        },
+        "gb18030",
+    )
+
+
 def _write_archive(
-    w: _Writer,
+    w: CountyWriter,
     rng: np.random.Generator,
     hh: pd.DataFrame,
     persons: pd.DataFrame,
@@ -408,11 +332,10 @@ def _write_archive(
         ]
     )
     staff = make_names(rng, np.array(list("王李陈黄林符")[:6]), rng.random(6) < 0.5)
+    village_no = [code[6:] for code in regions["village_code"].tolist()]
     frame = pd.DataFrame(
         {
-            "archive_id": [
-                f"DA{regions['village_code'].iat[v][6:]}{i:05d}" for i, v in enumerate(vidx, 1)
-            ],
+            "archive_id": [f"DA{village_no[v]}{i:05d}" for i, v in enumerate(vidx.tolist(), 1)],
             "head_id_number": persons["id_number"].to_numpy()[who],
             "head_name": persons["name"].to_numpy()[who],
             "filed_date": filed_date,
@@ -520,100 +443,9 @@ def _write_archive(
     )
 
 
-_PAY_LABELS = {
-    "txn_id": "交易流水号",
-    "point_id": "服务点编号",
-    "txn_time": "交易时间",
-    "txn_type": "交易类型",
-    "amount": "交易金额",
-    "status": "交易状态",
-    "id_number": "持卡人身份证号",
-    "card_no": "卡号",
-    "point_village_code": "服务点所在村",
-    "bill_category": "缴费项目",
-    "direction": "收付方向",
-}
-
-
-def _write_payments(
-    w: _Writer,
-    pay: pd.DataFrame,
-    cards: pd.DataFrame,
-    points: pd.DataFrame,
-    scale: int,
+def _write_loans(
+    w: CountyWriter, rng: np.random.Generator, loans: pd.DataFrame, scale: int
 ) -> None:
-    """Quarterly files (monthly for very large counties); formats and encodings vary by file."""
-    t = pay["time"].to_numpy()
-    stamp = pd.to_datetime(t, unit="s")
-    monthly = len(pay) > 2_000_000
-    period = (
-        (stamp.year * 100 + stamp.month)
-        if monthly
-        else (stamp.year * 10 + (stamp.month - 1) // 3 + 1)
-    )
-    periods = list(dict.fromkeys(period))
-    txn_no = np.char.add("ZN", np.char.zfill(np.arange(1, len(pay) + 1).astype(str), 10))
-    ttype = np.array(TXN_TYPES, dtype=object)[pay["txn_type"].to_numpy()]
-    bill = np.array(BILLS, dtype=object)[pay["bill"].to_numpy()]
-    direction = np.array(["", "收", "付"], dtype=object)[pay["dir"].to_numpy()]
-    status = np.array(["成功", "失败"], dtype=object)[pay["status"].to_numpy()]
-    amount = np.char.mod("%.2f", pay["amount"].to_numpy())
-    card_idx = pay["card"].to_numpy()
-    pt = pay["point"].to_numpy()
-    encodings = ("utf-8", "gb18030", "utf-8-sig")
-    for i, p in enumerate(periods):
-        rows = np.flatnonzero(period == p)
-        label = f"{p // 100}-{p % 100:02d}" if monthly else f"{p // 10}Q{p % 10}"
-        sub = stamp[rows]
-        by_id = i % 2 == 0
-        frame = pd.DataFrame(
-            {
-                "txn_id": txn_no[rows],
-                "point_id": points["point_id"].to_numpy()[pt[rows]],
-                "txn_time": sub.strftime("%Y-%m-%d %H:%M:%S"),
-                "txn_type": ttype[rows],
-                "amount": amount[rows],
-                "status": status[rows],
-            }
-        )
-        if by_id:
-            frame["id_number"] = cards["id_number"].to_numpy()[card_idx[rows]]
-        else:
-            frame["card_no"] = cards["card_no"].to_numpy()[card_idx[rows]]
-        if i % 4 == 0:
-            frame["point_village_code"] = points["village_code"].to_numpy()[pt[rows]]
-        frame["bill_category"] = bill[rows]
-        frame["direction"] = direction[rows]
-        labels: dict[str, str] | None = _PAY_LABELS
-        fmt = encodings[i % 3]
-        if w.messy:
-            if i % 4 == 3:
-                labels = None  # this export came with English headers
-            if i % 4 == 1:
-                frame["txn_time"] = (
-                    sub.year.astype(str)
-                    + "/"
-                    + sub.month.astype(str)
-                    + "/"
-                    + sub.day.astype(str)
-                    + " "
-                    + sub.strftime("%H:%M:%S")
-                )
-            if i in (2, 5, 6) and len(frame) < _XLSX_MAX_ROWS:
-                fmt = "xlsx"
-            w.fullwidth(frame, "payments", "amount", 2 * scale)
-            frame = w.duplicates(frame, "payments", 2 * scale)
-        w.write(
-            "payments",
-            f"助农取款服务点交易流水_{label}",
-            frame,
-            labels,
-            fmt,
-            xlsx_title="助农取款服务点交易明细" if fmt == "xlsx" else None,
-        )
-
-
-def _write_loans(w: _Writer, rng: np.random.Generator, loans: pd.DataFrame, scale: int) -> None:
     frame = pd.DataFrame(
         {
             "loan_id": loans["loan_id"].to_numpy(),

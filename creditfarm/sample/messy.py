@@ -32,7 +32,9 @@ def pick(
     rng: np.random.Generator, candidates: np.ndarray, k: int, taken: set[int] | None = None
 ) -> np.ndarray:
     """``k`` distinct row positions from ``candidates`` not already ``taken`` (sorted)."""
-    pool = np.array([c for c in candidates if taken is None or c not in taken], dtype=int)
+    pool = np.asarray(candidates, dtype=int)
+    if taken:
+        pool = pool[~np.isin(pool, np.fromiter(taken, dtype=int, count=len(taken)))]
     chosen = np.sort(rng.choice(pool, size=min(k, len(pool)), replace=False)) if len(pool) else pool
     if taken is not None:
         taken.update(int(c) for c in chosen)
@@ -73,6 +75,24 @@ def date_strings(
 ) -> np.ndarray:
     """Dates as text, each row in one of the forms 2021-03-05, 2021/3/5, 20210305, 2021年3月5日."""
     s = pd.Series(pd.to_datetime(pd.Series(dates)))
+    if not s.isna().any():
+        # Each distinct day formatted once (a county has millions of dates, a few thousand days).
+        days, which = np.unique(s.to_numpy().astype("datetime64[D]"), return_inverse=True)
+        uniq = days.astype(object).tolist()
+        iso_u = np.array([d.isoformat() for d in uniq], dtype=object)
+        if not messy:
+            return iso_u[which]
+        form = rng.choice(len(_DATE_FORMS), size=len(s), p=np.array(weights) / sum(weights))
+        table = np.array(
+            [
+                iso_u,
+                [f"{d.year}/{d.month}/{d.day}" for d in uniq],
+                [f"{d:%Y%m%d}" for d in uniq],
+                [f"{d.year}年{d.month}月{d.day}日" for d in uniq],
+            ],
+            dtype=object,
+        ).reshape(len(_DATE_FORMS), len(uniq))
+        return table[form, which.ravel()]
     y, m, d = s.dt.year.astype(str), s.dt.month.astype(str), s.dt.day.astype(str)
     iso = s.dt.strftime("%Y-%m-%d")
     if not messy:

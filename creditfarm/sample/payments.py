@@ -4,11 +4,17 @@ Each card has a monthly activity level (steady households vary little, erratic o
 idle months); every stream (withdrawals, inquiries, bills, harvest sales by crop, remittances,
 subsidies, input purchases) draws Poisson counts per card-month from it. The point rules hold:
 successful withdrawals are ≥10 元, multiples of 10, and ≤1,000 元 per card per day (attempts
-beyond the daily limit are declined and recorded as 失败)."""
+beyond the daily limit are declined and recorded as 失败).
+
+The transactions are drawn in one pass, into compact numeric columns (26 bytes a transaction):
+each random stream runs card by card across all months, so drawing them month by month would
+change every seed's files. Sorting, the daily limit and all text happen one period at a time
+(``Payments.period``, ``creditfarm.sample.payment_files``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -16,7 +22,15 @@ import pandas as pd
 
 from creditfarm.sample.people import EXPORT_DATE
 
-__all__ = ["DAILY_LIMIT", "SEASONS", "TXN_TYPES", "make_cards", "make_payments", "month_starts"]
+__all__ = [
+    "DAILY_LIMIT",
+    "SEASONS",
+    "TXN_TYPES",
+    "Payments",
+    "make_cards",
+    "make_payments",
+    "month_starts",
+]
 
 DAILY_LIMIT = 1000
 TXN_TYPES = ("小额取款", "余额查询", "代理缴费", "转账", "汇款", "补贴发放")
@@ -51,6 +65,13 @@ def _luhn_complete(body: np.ndarray) -> np.ndarray:
     return np.concatenate([body, check[:, None]], axis=1)
 
 
+def _digit_strings(digits: np.ndarray) -> np.ndarray:
+    """Rows of digits as strings ([[6, 2, 1], …] → "621", …)."""
+    width = digits.shape[1]
+    text = (digits + ord("0")).astype(np.uint8)
+    return text.view(f"S{width}").ravel().astype(f"<U{width}")
+
+
 def make_cards(rng: np.random.Generator, hh: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     """Debit cards used at the points: most households one, some a second for the spouse.
     Households that moved away use none."""
@@ -68,11 +89,11 @@ def make_cards(rng: np.random.Generator, hh: pd.DataFrame, persons: pd.DataFrame
     k = len(hh_idx)
     prefix = np.array([6, 2, 1, 7, 9, 8], dtype=np.int64)
     body = np.concatenate([np.tile(prefix, (k, 1)), rng.integers(0, 10, (k, 12))], axis=1)
-    numbers = np.array(["".join(map(str, row)) for row in _luhn_complete(body)])
+    numbers = _digit_strings(_luhn_complete(body))
     while len(set(numbers)) < k:  # astronomically rare; keep numbers unique anyway
         dup = pd.Series(numbers).duplicated().to_numpy()
         body[dup, 6:] = rng.integers(0, 10, (dup.sum(), 12))
-        numbers = np.array(["".join(map(str, row)) for row in _luhn_complete(body)])
+        numbers = _digit_strings(_luhn_complete(body))
     return pd.DataFrame(
         {
             "card_no": numbers,
@@ -98,6 +119,63 @@ def _home_points(points: pd.DataFrame, regions: pd.DataFrame) -> np.ndarray:
     return home
 
 
+@dataclass(frozen=True)
+class Payments:
+    """Transactions as compact columns: ``time`` (seconds since 1970, local time), ``card``,
+    ``point``, ``txn_type`` (code into TXN_TYPES), ``amount``, ``status`` (0 成功, 1 失败),
+    ``bill`` (code into BILLS), ``direction`` (0 none, 1 收, 2 付).
+
+    ``make_payments`` returns them in draw order; ``period`` gives one time range sorted with
+    the daily limit applied."""
+
+    time: np.ndarray
+    card: np.ndarray
+    point: np.ndarray
+    txn_type: np.ndarray
+    amount: np.ndarray
+    status: np.ndarray
+    bill: np.ndarray
+    direction: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    def take(self, rows: np.ndarray) -> Payments:
+        return Payments(
+            self.time[rows],
+            self.card[rows],
+            self.point[rows],
+            self.txn_type[rows],
+            self.amount[rows],
+            self.status[rows],
+            self.bill[rows],
+            self.direction[rows],
+        )
+
+    def period(self, start: int, end: int) -> Payments:
+        """The transactions with ``start <= time < end`` sorted by time, card and type (a stable
+        sort: ties keep draw order), withdrawals over the daily limit declined. A day never spans
+        two periods, so the limit comes out as it would on the whole table."""
+        rows = np.flatnonzero((self.time >= start) & (self.time < end))
+        if len(rows):
+            # One int64 key instead of a three-key lexsort: (time, card, type) in that order.
+            time, card = self.time[rows] - start, self.card[rows].astype(np.int64)
+            span, ncard = int(time.max()) + 1, int(card.max()) + 1
+            if span * ncard * 8 >= 2**63:
+                raise ValueError("period too long to sort with a single key")
+            rows = rows[np.argsort((time * ncard + card) * 8 + self.txn_type[rows], kind="stable")]
+        out = self.take(rows)
+        _enforce_daily_limit(out)
+        return out
+
+
+def _chunks(n: int, size: int = 1 << 20) -> Iterator[slice]:
+    """Bounded slices for drawing per-transaction values: numpy's generators give the same
+    values whether an array is drawn at once or slice by slice, and the temporaries stay small."""
+    for lo in range(0, n, size):
+        yield slice(lo, min(lo + size, n))
+
+
 def make_payments(
     rng: np.random.Generator,
     hh: pd.DataFrame,
@@ -107,9 +185,8 @@ def make_payments(
     *,
     months: int,
     density: float = 1.0,
-) -> pd.DataFrame:
-    """All transactions, sorted by time: columns time, point, card, txn_type, amount, status,
-    bill_category, direction (codes into TXN_TYPES / BILLS; direction 0 none, 1 收, 2 付)."""
+) -> Payments:
+    """All transactions of the county, in draw order (not sorted; see ``Payments.period``)."""
     starts = month_starts(months)
     nm = len(starts)
     mdays = starts.days_in_month.to_numpy()
@@ -135,7 +212,7 @@ def make_payments(
         counts = rng.poisson(np.clip(lam, 0, None) * density)
         c, m = np.nonzero(counts)
         reps = counts[c, m]
-        c, m = np.repeat(c, reps), np.repeat(m, reps)
+        c, m = np.repeat(c.astype(np.int32), reps), np.repeat(m.astype(np.int8), reps)
         parts.append(
             {
                 "card": c,
@@ -143,7 +220,7 @@ def make_payments(
                 "txn_type": np.full(len(c), ttype, np.int8),
                 "bill": np.full(len(c), bill, np.int8),
                 "dir": np.full(len(c), direction, np.int8),
-                "amount": amount(c, m),
+                "amount": np.asarray(amount(c, m), dtype=float),
             }
         )
 
@@ -253,64 +330,68 @@ def make_payments(
         lambda c, m: rng.choice([300.0, 450.0, 600.0], len(c)),
     )
 
-    c = np.concatenate([p["card"] for p in parts])
-    m = np.concatenate([p["month"] for p in parts])
-    ttype = np.concatenate([p["txn_type"] for p in parts])
-    bill = np.concatenate([p["bill"] for p in parts])
-    direction = np.concatenate([p["dir"] for p in parts])
-    amount = np.concatenate([p["amount"] for p in parts]).astype(float)
-    k = len(c)
-    day = (rng.random(k) * mdays[m]).astype(np.int64)
-    hour = rng.choice(np.arange(7, 20), k, p=_HOUR_P)
-    secs = hour * 3600 + rng.integers(0, 3600, k)
+    def column(name: str) -> np.ndarray:
+        # one column at a time, dropping the parts' copy: the table is never held twice
+        return np.concatenate([p.pop(name) for p in parts])
+
+    card, month, ttype = column("card"), column("month"), column("txn_type")
+    bill, direction, amount = column("bill"), column("dir"), column("amount")
+    k = len(card)
+    # Each per-transaction draw runs over all k transactions in turn, slice by slice.
     month_sec = (starts.to_numpy().astype("datetime64[s]") - _EPOCH).astype(np.int64)
-    t = month_sec[m] + day * 86400 + secs
+    t = month_sec[month]
+    for s in _chunks(k):
+        t[s] += (rng.random(s.stop - s.start) * mdays[month[s]]).astype(np.int64) * 86400
+    del month
+    hours = np.arange(7, 20)
+    for s in _chunks(k):
+        t[s] += rng.choice(hours, s.stop - s.start, p=_HOUR_P) * 3600
+    for s in _chunks(k):
+        t[s] += rng.integers(0, 3600, s.stop - s.start)
     home = _home_points(points, regions)[hh["village_idx"].to_numpy()[h]]
-    town_pts = points["village_idx"].to_numpy()
-    away = rng.random(k) < 0.08  # now and then a card is used at another point of the county
-    point = np.where(away, rng.integers(0, len(town_pts), k), home[c])
+    n_points = len(points)
+    away = np.empty(k, dtype=bool)  # now and then a card is used at another point of the county
+    for s in _chunks(k):
+        away[s] = rng.random(s.stop - s.start) < 0.08
+    point = np.empty(k, dtype=np.int32)
+    for s in _chunks(k):
+        point[s] = np.where(away[s], rng.integers(0, n_points, s.stop - s.start), home[card[s]])
+    del away
     status = np.zeros(k, dtype=np.int8)  # 0 成功, 1 失败
-    fail_p = np.where(ttype == 0, 0.012 + 0.04 * stress[c], np.where(ttype == 1, 0.0, 0.006))
-    status[rng.random(k) < fail_p] = 1
-    order = np.lexsort((ttype, c, t))
-    frame = pd.DataFrame(
-        {
-            "time": t[order],
-            "card": c[order],
-            "point": point[order],
-            "txn_type": ttype[order],
-            "amount": amount[order],
-            "status": status[order],
-            "bill": bill[order],
-            "dir": direction[order],
-        }
-    )
-    _enforce_daily_limit(frame)
-    return frame
+    for s in _chunks(k):
+        tt, sc = ttype[s], stress[card[s]]
+        fail_p = np.where(tt == 0, 0.012 + 0.04 * sc, np.where(tt == 1, 0.0, 0.006))
+        status[s] = rng.random(s.stop - s.start) < fail_p
+    return Payments(t, card, point, ttype, amount, status, bill, direction)
 
 
 _HOUR_P = np.array([2, 6, 9, 9, 7, 5, 5, 6, 7, 7, 5, 3, 2], dtype=float)
 _HOUR_P /= _HOUR_P.sum()
 
 
-def _enforce_daily_limit(frame: pd.DataFrame) -> None:
-    """Decline (失败) successful withdrawals beyond 1,000 元 per card per day, in time order."""
-    ok = (frame["txn_type"].to_numpy() == 0) & (frame["status"].to_numpy() == 0)
-    idx = np.flatnonzero(ok)
+def _enforce_daily_limit(pay: Payments) -> None:
+    """Decline (失败) successful withdrawals beyond 1,000 元 per card per day, in time order:
+    each withdrawal goes through if the day's accepted total still allows it (``pay`` sorted)."""
+    idx = np.flatnonzero((pay.txn_type == 0) & (pay.status == 0))
     if not len(idx):
         return
-    sub = frame.iloc[idx]
-    key = sub["card"].to_numpy() * 100000 + sub["time"].to_numpy() // 86400
-    amount = sub["amount"].to_numpy().copy()
-    # Walk same-day groups (rare: few cards withdraw twice a day) and decline what overflows.
-    dup = pd.Series(key).duplicated(keep=False).to_numpy()
-    status = frame["status"].to_numpy().copy()
-    for g in np.unique(key[dup]):
-        rows = np.flatnonzero(key == g)
-        total = 0.0
-        for r in rows:
-            if total + amount[r] > DAILY_LIMIT:
-                status[idx[r]] = 1
-            else:
-                total += amount[r]
-    frame["status"] = status
+    key = pay.card[idx].astype(np.int64) * 100000 + pay.time[idx] // 86400
+    order = np.argsort(key, kind="stable")  # same-day withdrawals of a card together, in order
+    key, idx = key[order], idx[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    group = np.cumsum(first) - 1
+    starts = np.flatnonzero(first)
+    rank = np.arange(len(key)) - starts[group]
+    amount = pay.amount[idx]
+    total = np.zeros(len(starts))
+    # Walk the days' withdrawals by rank (rank 0 of every day at once, then rank 1, ...): few
+    # cards withdraw more than twice a day, so this is a handful of vector steps.
+    by_rank = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[by_rank], np.arange(rank.max() + 2))
+    for j in range(len(bounds) - 1):
+        rows = by_rank[bounds[j] : bounds[j + 1]]
+        g = group[rows]
+        over = total[g] + amount[rows] > DAILY_LIMIT
+        pay.status[idx[rows[over]]] = 1
+        total[g[~over]] += amount[rows[~over]]

@@ -15,7 +15,8 @@ QUARANTINE_KINDS = ("id_checksum", "id_format", "id_as_number")
 class CountySummary:
     """Rows written per source and deliberate defects per source and kind.
 
-    ``rows`` counts data rows as written, deliberate duplicates included. Defect kinds:
+    ``rows`` counts data rows as written, deliberate duplicates included (``file_rows`` per
+    file). Defect kinds:
     ``id_checksum`` (an ID with a wrong check digit), ``id_format`` (an ID of the wrong length),
     ``id_as_number`` (an ID stored as an Excel number: digits lost), ``duplicate_row`` (a row
     repeated verbatim), ``legacy_id15`` (a valid 15-digit legacy ID), ``fullwidth`` (full-width
@@ -28,6 +29,7 @@ class CountySummary:
     persons: int
     villages: int
     files: dict[str, str] = field(default_factory=dict)  # file name -> source
+    file_rows: dict[str, int] = field(default_factory=dict)  # file name -> data rows written
     rows: dict[str, int] = field(default_factory=dict)
     defects: dict[str, dict[str, int]] = field(default_factory=dict)
     filed_households: int = 0
@@ -62,6 +64,7 @@ class CountySummary:
             "loans": self.loans,
             "bad_loans": self.bad_loans,
             "files": dict(self.files),
+            "file_rows": dict(self.file_rows),
             "rows": dict(self.rows),
             "defects": {k: dict(v) for k, v in self.defects.items()},
             "seconds": round(self.seconds, 2),

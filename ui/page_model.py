@@ -13,7 +13,6 @@ import streamlit as st
 
 from creditfarm.display.charts import PLOTLY_FONT, importance_bar
 from creditfarm.display.formatting import fmt_count
-from creditfarm.model.artefacts import latest_version
 from ui.common import GRADE_ORDER, data_stamp, workspace
 
 ws = workspace()
@@ -24,7 +23,7 @@ stamp = data_stamp(ws)
 def _versions(model_dir: str, stamp: tuple) -> list[str]:
     root = Path(model_dir)
     found = sorted({p.parent.name for p in root.glob("*/model.txt")}, reverse=True)
-    latest = latest_version(root) if root.exists() else None
+    latest = ws.current_model  # this workspace's, not the (shareable) registry's LATEST
     return ([latest] if latest in found else []) + [v for v in found if v != latest]
 
 

@@ -19,13 +19,16 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from creditfarm.storage.store_marker import check_store
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = [
     "PAYMENT_SCHEMA",
@@ -116,6 +119,9 @@ def payment_files(root: Path) -> list[Path]:
 
 def connect(root: Path, *, workspace_id: str | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with a ``payments`` view over the store (empty view if none)."""
+    # Imported here: pages and commands that never read payments skip DuckDB's start-up.
+    import duckdb
+
     if workspace_id is not None:
         check_store(root, workspace_id=workspace_id)
     con = duckdb.connect()

@@ -11,6 +11,7 @@ SCRIPTS = [
     ["bench_pipeline.py"],
     ["bench_explain.py", "--county"],
     ["bench_app.py"],
+    ["bench_startup.py"],
 ]
 
 if __name__ == "__main__":

@@ -17,14 +17,21 @@ DEMO_SECRET = "creditfarm-demo-secret-not-for-production"
 
 
 class Settings(BaseSettings):
-    """Where creditfarm keeps its data, models and policy, and the key for person hashes."""
+    """Where creditfarm keeps its data, models and policy, and the key for person hashes.
+
+    ``payments_dir`` and ``model_dir`` are read once, when a database is first opened: the
+    database then records its payment store and model registry (``creditfarm.workspace``), and
+    later opens use the recorded places whatever the current folder. Set later, they must name
+    the recorded places.
+    """
 
     model_config = SettingsConfigDict(env_prefix="CREDITFARM_", env_file=".env", extra="ignore")
 
     data_dir: Path = Path("data")
-    database_url: str = ""  # empty: a SQLite file in data_dir
-    payments_dir: Path | None = None  # empty: data_dir / "payments"
-    model_dir: Path = Path("models")
+    database_url: str = ""  # empty: a SQLite file data_dir / "creditfarm.db"
+    # Empty: beside the SQLite file (<stem>-payments/), or data_dir / "<database>-payments".
+    payments_dir: Path | None = None
+    model_dir: Path | None = None  # empty: models/ in the folder the database is created from
     policy_file: Path = DEFAULT_POLICY_FILE
     # Keyed hash (HMAC-SHA256) of resident IDs and card numbers: the join key everywhere.
     secret_key: str = DEMO_SECRET
@@ -40,15 +47,8 @@ class Settings(BaseSettings):
                 "CREDITFARM_SECRET_KEY must be set to a private value outside demo mode"
             )
         if not self.database_url:
-            self.database_url = f"sqlite:///{(self.data_dir / 'creditfarm.storage').as_posix()}"
-        if self.payments_dir is None:
-            self.payments_dir = self.data_dir / "payments"
+            self.database_url = f"sqlite:///{(self.data_dir / 'creditfarm.db').as_posix()}"
         return self
-
-    @property
-    def payments_path(self) -> Path:
-        assert self.payments_dir is not None
-        return self.payments_dir
 
 
 @lru_cache(maxsize=1)

@@ -90,7 +90,7 @@ def test_train_then_score_keeps_history(county):
 
 
 def test_cli_train_score_scores(county, monkeypatch, tmp_path):
-    monkeypatch.setattr(_common, "workspace", lambda: county)
+    monkeypatch.setattr(_common, "workspace", lambda db=None: county)
     runner = CliRunner()
     trained = runner.invoke(app, ["train"])
     assert trained.exit_code == 0, trained.output

@@ -23,7 +23,8 @@ grade_order = ws.policy.grade_order
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _versions(model_dir: str, stamp: tuple[Any, ...]) -> list[str]:
-    return saved_versions(Path(model_dir))
+    # this workspace's current model first, not the (shareable) registry's LATEST
+    return saved_versions(Path(model_dir), current=ws.current_model)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

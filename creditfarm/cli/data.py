@@ -7,19 +7,18 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from creditfarm.cli import app
-from creditfarm.cli._common import fail, workspace
-from creditfarm.ingest import REASONS, UNPLACED, WARNINGS, IngestError, ingest_folder
-from creditfarm.ingest.report import import_report, quarantine_frame, run_table
-from creditfarm.reports.rates import rates as rate_table
+from creditfarm.cli._common import DbOption, fail, workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+
+# The library, pandas and rich are imported inside the commands: `--help` must not load them.
 
 __all__ = ["ingest", "quarantine", "rates", "report"]
 
@@ -47,6 +46,8 @@ _RATE_HEADINGS = {
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     # A pipe or a test runner has no width: 80 columns would squeeze the report.
     return Console(width=None if sys.stdout.isatty() else 120)
 
@@ -72,6 +73,11 @@ class QuarantineFormat(StrEnum):
 
 def _print_report(console: Console, report: pd.DataFrame) -> None:
     """The report table, then the quarantine reasons of each source on their own lines."""
+    import pandas as pd
+    from rich.table import Table
+
+    from creditfarm.ingest import REASONS, WARNINGS
+
     columns = [c for c in report.columns if c not in ("quarantined_by_reason", "warnings")]
     table = Table(title="导入报告")
     for col in columns:
@@ -101,9 +107,16 @@ def _print_problems(console: Console, runs: pd.DataFrame) -> None:
 @app.command()
 def ingest(
     folder: Annotated[Path, typer.Argument(help="County export folder (CSV / xlsx files)")],
+    db: DbOption = None,
 ) -> None:
     """导入一个县的导出文件夹：识别每个文件、校验、关联、隔离问题行，并打印导入报告。"""
-    ws = workspace()
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from creditfarm.ingest import UNPLACED, IngestError, ingest_folder
+    from creditfarm.ingest.report import import_report, run_table
+
+    ws = workspace(db, writes_payments=True)
     console = _console()
     with Progress(
         TextColumn("{task.description}"),
@@ -137,9 +150,11 @@ def ingest(
 
 
 @app.command()
-def report() -> None:
+def report(db: DbOption = None) -> None:
     """再次打印导入报告（每个来源：读取、接受、隔离及原因、合并重复、关联户籍比例）。"""
-    ws = workspace()
+    from creditfarm.ingest.report import import_report, run_table
+
+    ws = workspace(db)
     console = _console()
     current = import_report(ws)
     if current.empty:
@@ -158,9 +173,12 @@ def quarantine(
     source: Annotated[
         str | None, typer.Option("--source", help="Only this source (e.g. hukou, payments)")
     ] = None,
+    db: DbOption = None,
 ) -> None:
     """导出全部隔离行（CSV 到标准输出；身份证号、电话、卡号已脱敏）。"""
-    frame = quarantine_frame(workspace(), source=source, detail=detail)
+    from creditfarm.ingest.report import quarantine_frame
+
+    frame = quarantine_frame(workspace(db), source=source, detail=detail)
     typer.echo(frame.to_csv(index=False), nl=False)
 
 
@@ -172,15 +190,20 @@ def rates(
     fmt: Annotated[
         RateFormat, typer.Option("--format", help="table, csv or json")
     ] = RateFormat.table,
+    db: DbOption = None,
 ) -> None:
     """建档率与预授信率（按村、乡镇或县）。"""
-    frame = rate_table(workspace(), level=level.value)
+    from creditfarm.reports.rates import rates as rate_table
+
+    frame = rate_table(workspace(db), level=level.value)
     if fmt is RateFormat.csv:
         typer.echo(frame.to_csv(index=False), nl=False)
     elif fmt is RateFormat.json:
         records = json.loads(frame.to_json(orient="records", force_ascii=False))
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
     else:
+        from rich.table import Table
+
         table = Table(title=f"建档率与预授信率（按{_LEVEL_NAMES[level.value]}）")
         for col in frame.columns:
             numeric = col not in ("code", "name", "town_name")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from creditfarm.cli import _common, app
+from creditfarm.cli._common import DbOption
 
 __all__ = ["explain"]
 
@@ -16,6 +17,7 @@ __all__ = ["explain"]
 def explain(
     query: Annotated[str, typer.Argument(metavar="ID_OR_HOUSEHOLD", help="户号或家庭成员身份证号")],
     fmt: Annotated[str, typer.Option("--format", help="text | json")] = "text",
+    db: DbOption = None,
 ) -> None:
     """解释农户最新评级：额度、政策规则与模型原因（身份证号脱敏）。"""
     # Imported here: lightgbm/shap take seconds to load and other commands do not need them.
@@ -24,7 +26,7 @@ def explain(
 
     if fmt not in ("text", "json"):
         _common.fail(f"--format must be text or json, not {fmt!r}")
-    ws = _common.workspace()
+    ws = _common.workspace(db)
     try:
         household_no = find_household(ws, query=query)
         explained = explain_household(ws, household_no=household_no)

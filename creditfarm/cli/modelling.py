@@ -7,12 +7,15 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.progress import Progress
 
 from creditfarm.cli import _common, app
+from creditfarm.cli._common import DbOption
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 __all__ = ["evaluate", "score", "scores", "train"]
 
@@ -42,6 +45,8 @@ class _Bar:
 
 def _with_bar(title: str, step: Callable[[_Bar], T]) -> T:
     """Run a library step with a progress bar; its input errors become a clear exit."""
+    from rich.progress import Progress
+
     try:
         with Progress(transient=True) as bar:
             return step(_Bar(bar, title))
@@ -55,12 +60,13 @@ def train(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="数据日期 YYYY-MM-DD (默认: 数据中最新日期)")
     ] = None,
+    db: DbOption = None,
 ) -> None:
-    """训练违约模型（LightGBM，时间外验证），写入 models/<版本>/ 及模型卡。"""
+    """训练违约模型（LightGBM，时间外验证），写入 models/<版本>/ 及模型卡，设为本工作区当前模型。"""
     from creditfarm.model.training import train_model
 
     when = _as_of(as_of)
-    ws = _common.workspace()
+    ws = _common.workspace(db)
     result = _with_bar("training", lambda bar: train_model(ws, as_of=when, progress=bar))
     mm = result.metrics
     typer.echo(f"model {result.version} → {result.path}")
@@ -80,14 +86,15 @@ def train(
 def score(
     as_of: Annotated[str | None, typer.Option("--as-of", help="评分日期 YYYY-MM-DD")] = None,
     model_version: Annotated[
-        str | None, typer.Option("--model", help="模型版本 (默认 LATEST)")
+        str | None, typer.Option("--model", help="模型版本 (默认: 本工作区的当前模型)")
     ] = None,
+    db: DbOption = None,
 ) -> None:
     """为每个已建档农户评分、定级、核定预授信额度并保存（保留历史）。"""
     from creditfarm.scoring.run import score_households
 
     when = _as_of(as_of)
-    ws = _common.workspace()
+    ws = _common.workspace(db)
     run = _with_bar(
         "scoring",
         lambda bar: score_households(ws, as_of=when, model_version=model_version, progress=bar),
@@ -149,6 +156,7 @@ def scores(
     out: Annotated[
         Path | None, typer.Option("--out", help="output file (default: stdout for csv)")
     ] = None,
+    db: DbOption = None,
 ) -> None:
     """导出每户最新评估结果（整村授信名单；按角色脱敏姓名）。"""
     from creditfarm.scoring.lists import latest_scores, write_scores
@@ -157,7 +165,7 @@ def scores(
         _common.fail(f"--format must be csv or xlsx, not {fmt!r}")
     if fmt == "xlsx" and out is None:
         _common.fail("--format xlsx needs --out FILE")
-    ws = _common.workspace()
+    ws = _common.workspace(db)
     frame = latest_scores(ws, village_code=village)
     if frame.empty:
         _common.fail(

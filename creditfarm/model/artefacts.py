@@ -2,7 +2,10 @@
 
 Files: ``model.txt`` (LightGBM text model), ``features.json`` (feature list + catalogue entries),
 ``calibration.json``, ``params.json``, ``policy.toml`` (snapshot), ``fingerprint.json`` (data
-fingerprint), ``metrics.json``, ``model_card.md``. ``models/LATEST`` names the newest version.
+fingerprint), ``metrics.json``, ``model_card.md``. Versions are immutable and content-addressed,
+so several workspaces may share one registry; ``models/LATEST`` names the version saved last
+into the registry, whichever workspace saved it. The model a workspace scores with is its own
+current version, recorded in its database (``Workspace.current_model``, ``current_bundle``).
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from typing import Any
 
 from creditfarm.features.catalogue import feature
 from creditfarm.model.estimator import CreditModel
+from creditfarm.workspace import Workspace
 
 __all__ = [
     "ModelBundle",
+    "current_bundle",
     "latest_version",
     "load_bundle",
     "load_model",
@@ -99,12 +104,13 @@ def latest_version(model_dir: Path) -> str | None:
     return pointer.read_text(encoding="utf-8").strip() or None if pointer.exists() else None
 
 
-def saved_versions(model_dir: Path) -> list[str]:
-    """Every version saved in ``model_dir`` (a folder with ``model.txt``): the one ``LATEST``
-    names first, then the others newest first (versions start with their as-of date)."""
+def saved_versions(model_dir: Path, *, current: str | None = None) -> list[str]:
+    """Every version saved in ``model_dir`` (a folder with ``model.txt``): ``current`` (a
+    workspace's current model; default: the one ``LATEST`` names) first, then the others newest
+    first (versions start with their as-of date)."""
     root = Path(model_dir)
     found = sorted({p.parent.name for p in root.glob("*/model.txt")}, reverse=True)
-    latest = latest_version(root)
+    latest = current or latest_version(root)
     return ([latest] if latest in found else []) + [v for v in found if v != latest]
 
 
@@ -139,3 +145,14 @@ def load_bundle(model_dir: Path, version: str | None = None) -> ModelBundle:
     return ModelBundle(
         path.name, path, load_model(path), read("metrics.json"), read("fingerprint.json")
     )
+
+
+def current_bundle(ws: Workspace, version: str | None = None) -> ModelBundle:
+    """``version``, or else the workspace's current model, from its registry. Never the
+    registry's LATEST: in a shared registry that may be another workspace's model."""
+    version = version or ws.current_model
+    if not version:
+        raise FileNotFoundError(
+            f"no trained model in workspace {ws.id} ({ws.database}): run `creditfarm train` first"
+        )
+    return load_bundle(ws.model_dir, version)

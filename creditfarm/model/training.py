@@ -306,5 +306,6 @@ def train_model(
         metrics=metrics,
         card=card,
     )
+    ws.set_current_model(version)
     step(5, "")
     return TrainResult(version=version, path=path, metrics=metrics)

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import insert
 
 from creditfarm.features.build import build_features, data_date, load_county
-from creditfarm.model.artefacts import load_bundle
+from creditfarm.model.artefacts import current_bundle
 from creditfarm.model.predict import score_features
 from creditfarm.storage.models import Assessment
 from creditfarm.workspace import Workspace
@@ -73,7 +73,7 @@ def score_households(
 ) -> ScoreRun:
     """Score every filed household as of ``as_of`` (default: the county's data date) and store
     one Assessment each, keeping earlier ones."""
-    bundle = load_bundle(ws.model_dir, model_version)
+    bundle = current_bundle(ws, model_version)
     data = load_county(ws)
     as_of = as_of or data_date(data)
     policy = ws.policy

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "QuarantineRow",
     "RateSnapshot",
     "Region",
+    "WorkspaceBinding",
 ]
 
 
@@ -268,3 +269,23 @@ class RateSnapshot(SQLModel, table=True):
     households: int
     filed: int
     pre_credited: int
+
+
+class WorkspaceBinding(SQLModel, table=True):
+    """The one row binding this database to its payment store and model registry.
+
+    Written when the database is first opened (``creditfarm.workspace``). Paths are relative to
+    the folder of a SQLite file (so the folder moves as a whole) and absolute for a server
+    database (every machine mounts the shared folders at that path).
+    """
+
+    # One workspace per database: a second row cannot exist, so two processes creating the
+    # same database at once agree on one workspace id.
+    __table_args__ = (CheckConstraint("slot = 1", name="ck_workspacebinding_one_row"),)
+    slot: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    workspace_id: str = Field(max_length=32, unique=True)  # random; also in the store's marker
+    created_at: datetime = Field(default_factory=_utcnow)
+    payments_dir: str
+    model_dir: str
+    # The model version this workspace scores with; the registry may hold other workspaces'.
+    current_model: str | None = None

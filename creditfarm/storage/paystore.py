@@ -7,6 +7,10 @@ The same files are what DuckDB reads locally and Spark reads at province scale.
 Writes are staged: ``stage_payments`` writes new partition files beside the old ones and returns
 a ``StagedWrite``; the ingest step commits it (atomic renames) only after the SQL side of the
 same import has committed, or aborts it, so an import is all-or-nothing.
+
+A store belongs to one workspace (``creditfarm.storage.store_marker``): given the reader's
+``workspace_id`` — as ``Workspace.payments_root`` always checks — a store whose marker names
+another workspace is refused before anything is read or written.
 """
 
 from __future__ import annotations
@@ -15,11 +19,16 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from creditfarm.storage.store_marker import check_store
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = [
     "PAYMENT_SCHEMA",
@@ -72,8 +81,12 @@ def _partition_file(root: Path, month: str) -> Path:
     return root / f"month={month}" / "part-0.parquet"
 
 
-def stage_payments(root: Path, frame: pd.DataFrame) -> StagedWrite:
+def stage_payments(
+    root: Path, frame: pd.DataFrame, *, workspace_id: str | None = None
+) -> StagedWrite:
     """Stage ``frame`` (columns of PAYMENT_SCHEMA) merged into the month partitions it touches."""
+    if workspace_id is not None:
+        check_store(root, workspace_id=workspace_id)
     staged = StagedWrite()
     if frame.empty:
         return staged
@@ -104,8 +117,13 @@ def payment_files(root: Path) -> list[Path]:
     return sorted(root.glob("month=*/part-0.parquet")) if root.exists() else []
 
 
-def connect(root: Path) -> duckdb.DuckDBPyConnection:
+def connect(root: Path, *, workspace_id: str | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with a ``payments`` view over the store (empty view if none)."""
+    # Imported here: pages and commands that never read payments skip DuckDB's start-up.
+    import duckdb
+
+    if workspace_id is not None:
+        check_store(root, workspace_id=workspace_id)
     con = duckdb.connect()
     files = payment_files(root)
     if files:
@@ -121,9 +139,9 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def read_payments(root: Path) -> pd.DataFrame:
+def read_payments(root: Path, *, workspace_id: str | None = None) -> pd.DataFrame:
     """All stored payments as a DataFrame (small stores and tests)."""
-    con = connect(root)
+    con = connect(root, workspace_id=workspace_id)
     try:
         return con.execute("SELECT * FROM payments ORDER BY txn_time, txn_id").df()
     finally:

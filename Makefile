@@ -5,6 +5,8 @@ UV_VERSION := 0.13.8
 UV := python3 -m uv
 RUN := $(UV) run --frozen
 PORT ?= 8501
+# Every Python file of the checkout, linted and format-checked alike.
+PY_PATHS := creditfarm pipelines ui app.py bench tests
 
 .PHONY: demo test setup system-deps postgres check lint typecheck bench clean
 
@@ -40,8 +42,8 @@ postgres:
 check: lint typecheck
 
 lint: setup
-	$(RUN) ruff check creditfarm pipelines tests app.py ui bench
-	$(RUN) ruff format --check creditfarm pipelines
+	$(RUN) ruff check $(PY_PATHS)
+	$(RUN) ruff format --check $(PY_PATHS)
 
 typecheck: setup
 	$(RUN) mypy

@@ -17,9 +17,9 @@ import python_calamine
 
 from creditfarm.ingest import SOURCES, ingest_folder
 from creditfarm.ingest.importers import BUILDERS
+from tests.helpers.paths import COUNTY
+from tests.helpers.paths import SAMPLE_DATA as SAMPLE
 
-COUNTY = Path(__file__).parent / "fixtures" / "county"
-SAMPLE = Path(__file__).parents[1] / "sample_data"
 LI_MING = "46902919800101001X"  # in the county's 户籍
 
 _opened: list[str] | None = None  # paths opened for reading while a test listens, else None

@@ -28,8 +28,8 @@ from creditfarm.storage.models import (
     Region,
 )
 from creditfarm.storage.paystore import payment_files, read_payments
+from tests.helpers.paths import COUNTY
 
-COUNTY = Path(__file__).parent / "fixtures" / "county"
 SECRET = "test-secret"  # conftest.make_settings
 LI_MING = "46902919800101001X"  # H001 户主
 LI_FANG = "469029198203050028"  # H001 配偶

@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from model_county import make_county
 from sklearn.linear_model import LogisticRegression
 
 from creditfarm.model import metrics as m
@@ -21,6 +20,7 @@ from creditfarm.model.training import (
     held_out,
     train_model,
 )
+from tests.model_county import make_county
 
 
 # -- early stopping with a floor -----------------------------------------------------------------

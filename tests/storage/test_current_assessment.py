@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from model_county import VILLAGES, add_household, add_regions, person_key
 from sqlalchemy import insert
 
 from creditfarm.explain.household import explain_household
@@ -23,6 +22,7 @@ from creditfarm.reports.rates import household_status, rates
 from creditfarm.scoring.lists import latest_scores
 from creditfarm.storage.assessments import current_assessment_id, current_assessments
 from creditfarm.storage.models import Assessment
+from tests.model_county import VILLAGES, add_household, add_regions, person_key
 
 NEW, OLD = date(2022, 6, 30), date(2021, 12, 31)
 

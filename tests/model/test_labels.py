@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from model_county import add_household, add_loans, add_regions, person_key
 
 from creditfarm.features import load_county
 from creditfarm.model.labels import build_labels, observation_dates, window_end
+from tests.model_county import add_household, add_loans, add_regions, person_key
 
 T = date(2021, 6, 30)
 SNAP = date(2022, 6, 30)

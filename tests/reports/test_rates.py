@@ -6,7 +6,6 @@ to no household and counts nowhere.
 """
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select
@@ -20,8 +19,7 @@ from creditfarm.reports.rates import (
     take_snapshot,
 )
 from creditfarm.storage.models import Assessment, RateSnapshot
-
-COUNTY = Path(__file__).parent / "fixtures" / "county"
+from tests.helpers.paths import COUNTY
 
 
 def _assess(ws, household_no: str, as_of: date, pre_credited: bool, created: datetime) -> None:

@@ -4,15 +4,14 @@ import csv
 import io
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from creditfarm.cli import app
 from creditfarm.settings import get_settings
+from tests.helpers.paths import COUNTY
 
-COUNTY = Path(__file__).parent / "fixtures" / "county"
 runner = CliRunner()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,8 +13,8 @@ from creditfarm.reports.freshness import data_stamp
 from creditfarm.reports.rates import take_snapshot
 from creditfarm.reports.trend import TREND_COLUMNS, rate_trend, snapshots
 from creditfarm.storage.models import RateSnapshot
+from tests.helpers.paths import COUNTY
 
-COUNTY = Path(__file__).parent / "fixtures" / "county"
 T1 = datetime(2022, 7, 1, 9, 0, tzinfo=UTC)
 T2 = datetime(2022, 8, 1, 9, 0, tzinfo=UTC)
 

@@ -9,7 +9,6 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from model_county import add_household, make_county, person_key
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -18,6 +17,7 @@ from creditfarm.model.training import train_model
 from creditfarm.scoring.lists import SCORE_COLUMNS, latest_scores
 from creditfarm.scoring.run import score_households
 from creditfarm.storage.models import Assessment, Household
+from tests.model_county import add_household, make_county, person_key
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,6 @@ contributions and reasons, and contributions plus base equal the model's raw out
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -14,6 +13,7 @@ from sqlmodel import Session, select
 
 from creditfarm.explain import LOWERED, RAISED, explain_household, load_booster
 from creditfarm.storage.models import Archive, Assessment
+from tests.helpers.paths import SAMPLE_DATA
 
 
 @pytest.mark.slow
@@ -22,7 +22,7 @@ def test_every_scored_household_is_explained_and_additive(ws):
     from creditfarm.model.training import train_model
     from creditfarm.scoring.run import score_households
 
-    ingest_folder(ws, Path(__file__).resolve().parents[1] / "sample_data")
+    ingest_folder(ws, SAMPLE_DATA)
     trained = train_model(ws)
     run = score_households(ws, model_version=trained.version)
     assert run.households > 0 and run.explained

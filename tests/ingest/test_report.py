@@ -1,13 +1,10 @@
 """Import report and quarantine export: counts per source, current runs, masking."""
 
-from pathlib import Path
-
 import pandas as pd
 
 from creditfarm.ingest import ingest_file, ingest_folder
 from creditfarm.ingest.report import import_report, mask_row, quarantine_frame, run_table
-
-COUNTY = Path(__file__).parent / "fixtures" / "county"
+from tests.helpers.paths import COUNTY
 
 
 def test_report_per_source(ws):

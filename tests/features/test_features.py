@@ -6,7 +6,6 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
-from model_county import add_gov, add_household, add_loans, add_payments, add_regions, person_key
 
 from creditfarm.features import (
     FEATURE_NAMES,
@@ -15,6 +14,14 @@ from creditfarm.features import (
     SOURCE_ZH,
     build_features,
     load_county,
+)
+from tests.model_county import (
+    add_gov,
+    add_household,
+    add_loans,
+    add_payments,
+    add_regions,
+    person_key,
 )
 
 AS_OF = date(2022, 6, 30)

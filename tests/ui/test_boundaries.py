@@ -16,8 +16,8 @@ import pytest
 
 from creditfarm.policy.config import load_policy
 from creditfarm.settings import DEFAULT_POLICY_FILE
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 UI_FILES = [*sorted((ROOT / "ui").glob("*.py")), ROOT / "app.py"]
 
 # Database clients and the storage room: a page reaches data only through library functions.

@@ -22,7 +22,7 @@ from creditfarm.explain import (
 from creditfarm.explain.village_reference import Comparison, VillageReference, percent
 from creditfarm.policy.config import load_policy
 from creditfarm.settings import DEFAULT_POLICY_FILE
-from tests.explain_helpers import FEATURES, INFLOW, hand_village, train_tiny, training_frame
+from tests.helpers.tiny_model import FEATURES, INFLOW, hand_village, train_tiny, training_frame
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from creditfarm.explain import (
 )
 from creditfarm.identity import checksum_char, hash_key
 from creditfarm.storage.models import Assessment, Household, Person, Region
-from tests.explain_helpers import FEATURES, INFLOW, train_tiny
+from tests.helpers.tiny_model import FEATURES, INFLOW, train_tiny
 
 AS_OF = date(2022, 6, 30)
 VILLAGE = "469029100201"

@@ -15,12 +15,15 @@ from creditfarm.features import (
     build_features,
     load_county,
 )
-from tests.model_county import (
+from tests.helpers.county import (
+    V1,
+    Member,
     add_gov,
     add_household,
     add_loans,
     add_payments,
     add_regions,
+    gov_record,
     person_key,
 )
 
@@ -44,15 +47,26 @@ def _one_household(ws, hh="H1", filed=date(2019, 3, 1)):
     add_household(
         ws,
         hh,
-        members=[
-            {
-                "person_key": person_key(ws, 1),
-                "relation_to_head": "户主",
-                "birth_date": date(1980, 7, 1),
-            },
-            {"person_key": person_key(ws, 2), "relation_to_head": "配偶"},
+        V1,
+        [
+            Member(
+                "张三",
+                key=person_key(ws, 1),
+                birth_date=date(1980, 7, 1),
+                gender="男",
+                ethnicity="汉族",
+            ),
+            Member(
+                "张三",
+                "配偶",
+                key=person_key(ws, 2),
+                birth_date=date(1975, 1, 1),
+                gender="男",
+                ethnicity="汉族",
+            ),
         ],
         archive={
+            "household_size": None,
             "filed_date": filed,
             "annual_income": 60000.0,
             "annual_expense": 36000.0,
@@ -150,8 +164,15 @@ def test_archive_words_and_head_age_on_the_birthday(ws):
     add_household(
         ws,
         "H1",
-        members=[{"person_key": head, "relation_to_head": "户主", "birth_date": date(1980, 6, 30)}],
-        archive={"head_education": "中专", "house_type": "框架", "village_evaluation": "一般"},
+        V1,
+        [Member("张三", key=head, birth_date=date(1980, 6, 30), gender="男", ethnicity="汉族")],
+        archive={
+            "household_size": None,
+            "filed_date": date(2019, 3, 1),
+            "head_education": "中专",
+            "house_type": "框架",
+            "village_evaluation": "一般",
+        },
     )
     fs = build_features(load_county(ws, snapshot=SNAP), as_of=AS_OF, policy=ws.policy)
     row = fs.X.loc["H1"]
@@ -168,7 +189,18 @@ def test_rows_dated_on_or_after_the_as_of_date_change_nothing(ws):
     add_regions(ws)
     _one_household(ws)
     _one_household_b = add_household(
-        ws, "H2", members=[{"person_key": person_key(ws, 3), "relation_to_head": "户主"}]
+        ws,
+        "H2",
+        V1,
+        [
+            Member(
+                "张三",
+                key=person_key(ws, 3),
+                birth_date=date(1975, 1, 1),
+                gender="男",
+                ethnicity="汉族",
+            )
+        ],
     )
     del _one_household_b
     _payments(ws)
@@ -232,12 +264,9 @@ def test_rows_dated_on_or_after_the_as_of_date_change_nothing(ws):
     add_gov(
         ws,
         [
-            {
-                "source": "criminal",
-                "person_key": head,
-                "record_date": date(2022, 7, 1),
-                "data": {"record_type": "刑事", "category": "诈骗"},
-            }
+            gov_record(
+                "criminal", head, record_date=date(2022, 7, 1), record_type="刑事", category="诈骗"
+            )
         ],
     )
     with ws.engine.begin() as conn:

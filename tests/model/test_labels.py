@@ -8,7 +8,7 @@ import pytest
 
 from creditfarm.features import load_county
 from creditfarm.model.labels import build_labels, observation_dates, window_end
-from tests.model_county import add_household, add_loans, add_regions, person_key
+from tests.helpers.county import V1, Member, add_household, add_loans, add_regions, person_key
 
 T = date(2021, 6, 30)
 SNAP = date(2022, 6, 30)
@@ -37,13 +37,24 @@ def test_observation_dates_are_quarter_ends_whose_windows_end_by_the_data_date()
 
 def test_bad_good_and_excluded_households(ws):
     add_regions(ws)
-    filed_early = {"filed_date": date(2019, 1, 1)}
+    filed_early = {"filed_date": date(2019, 1, 1), "household_size": None}
     for i, hh in enumerate(["A", "B", "C", "D", "E", "F"], start=1):
-        archive = {"filed_date": date(2021, 12, 1)} if hh == "E" else filed_early
+        archive = (
+            {"filed_date": date(2021, 12, 1), "household_size": None} if hh == "E" else filed_early
+        )
         add_household(
             ws,
             hh,
-            members=[{"person_key": person_key(ws, i), "relation_to_head": "户主"}],
+            V1,
+            [
+                Member(
+                    "张三",
+                    key=person_key(ws, i),
+                    birth_date=date(1975, 1, 1),
+                    gender="男",
+                    ethnicity="汉族",
+                )
+            ],
             archive=archive,
         )
     add_loans(
@@ -73,8 +84,17 @@ def test_a_window_past_the_loan_book_date_is_refused(ws):
     add_household(
         ws,
         "A",
-        members=[{"person_key": person_key(ws, 1), "relation_to_head": "户主"}],
-        archive={"filed_date": date(2019, 1, 1)},
+        V1,
+        [
+            Member(
+                "张三",
+                key=person_key(ws, 1),
+                birth_date=date(1975, 1, 1),
+                gender="男",
+                ethnicity="汉族",
+            )
+        ],
+        archive={"filed_date": date(2019, 1, 1), "household_size": None},
     )
     with pytest.raises(ValueError, match="ends after"):
         build_labels(load_county(ws, snapshot=SNAP), observed=date(2021, 9, 30))
@@ -86,8 +106,17 @@ def test_new_loans_count_only_when_their_outcome_can_be_seen(ws):
         add_household(
             ws,
             hh,
-            members=[{"person_key": person_key(ws, i), "relation_to_head": "户主"}],
-            archive={"filed_date": date(2019, 1, 1)},
+            V1,
+            [
+                Member(
+                    "张三",
+                    key=person_key(ws, i),
+                    birth_date=date(1975, 1, 1),
+                    gender="男",
+                    ethnicity="汉族",
+                )
+            ],
+            archive={"filed_date": date(2019, 1, 1), "household_size": None},
         )
     add_loans(
         ws,

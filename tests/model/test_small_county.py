@@ -20,7 +20,7 @@ from creditfarm.model.training import (
     held_out,
     train_model,
 )
-from tests.model_county import make_county
+from tests.helpers.risk_county import make_county
 
 
 # -- early stopping with a floor -----------------------------------------------------------------

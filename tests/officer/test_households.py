@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pandas as pd
 import pytest
 
 from creditfarm.identity import mask_id
 from creditfarm.officer.households import household_card, search_households
-from creditfarm.storage import paystore
 from creditfarm.workspace import Workspace
-from tests.app_handmade import (
+from tests.helpers.county import (
+    FILED,
     V1,
     V2,
+    Member,
     add_assessment,
     add_gov,
     add_household,
-    add_loan,
+    add_loans,
+    add_payments,
     add_regions,
+    gov_record,
+    loan,
     make_id,
     payment,
 )
@@ -33,21 +36,19 @@ def build(ws: Workspace) -> dict[str, list[str]]:
             ws,
             "H1",
             V1,
-            [("王大山", "户主", 11), ("李秀英", "配偶", 12)],
-            filed=True,
-            phone="13812345678",
-            income=60000,
+            [Member("王大山", "户主", 11), Member("李秀英", "配偶", 12)],
+            archive={"phone": "13812345678", "annual_income": 60000},
         ),
-        "H2": add_household(ws, "H2", V1, [("王小河", "户主", 21)], filed=True),
-        "H3": add_household(ws, "H3", V2, [("陈明", "户主", 31)]),
+        "H2": add_household(ws, "H2", V1, [Member("王小河", "户主", 21)], archive=FILED),
+        "H3": add_household(ws, "H3", V2, [Member("陈明", "户主", 31)]),
     }
     add_assessment(ws, "H1", grade="AA", score=72, model_version="m0")
     add_assessment(ws, "H1", grade="A", score=64, vetoes=["blacklist"], limit=0)
     add_assessment(ws, "H2", grade="AAA", score=85, thin_file=True)
-    add_loan(ws, "L1", keys["H1"][1], balance=20000)
-    add_gov(ws, "tax", keys["H1"][0], tax_status="正常")
+    add_loans(ws, [loan("L1", keys["H1"][1], balance=20000)])
+    add_gov(ws, [gov_record("tax", keys["H1"][0], tax_status="正常")])
     rows = [payment(f"t{i}", keys["H1"][i % 2], datetime(2022, 1 + i, 3)) for i in range(3)]
-    paystore.stage_payments(ws.payments_root, pd.DataFrame(rows)).commit()
+    add_payments(ws, rows)
     return keys
 
 

@@ -14,7 +14,15 @@ from creditfarm.officer.review import (
     review_queue,
 )
 from creditfarm.workspace import Workspace
-from tests.app_handmade import V1, V2, add_assessment, add_household, add_regions
+from tests.helpers.county import (
+    FILED,
+    V1,
+    V2,
+    Member,
+    add_assessment,
+    add_household,
+    add_regions,
+)
 
 
 def test_grade_edges_from_policy(sqlite_ws: Workspace) -> None:
@@ -24,7 +32,7 @@ def test_grade_edges_from_policy(sqlite_ws: Workspace) -> None:
 
 def _one_household(ws: Workspace) -> int:
     add_regions(ws)
-    add_household(ws, "H01", V1, [("王一", "户主", 1)], filed=True)
+    add_household(ws, "H01", V1, [Member("王一", "户主", 1)], archive=FILED)
     return add_assessment(ws, "H01", grade="AA", score=75, limit=80000)
 
 
@@ -95,22 +103,22 @@ def test_unknown_assessment_refused(sqlite_ws: Workspace) -> None:
 def test_review_queue_rules(ws: Workspace) -> None:
     """Edges 45/60/70/80, borderline_points 3 (policy.toml)."""
     add_regions(ws)
-    add_household(ws, "H01", V1, [("甲", "户主", 1)], filed=True)
+    add_household(ws, "H01", V1, [Member("甲", "户主", 1)], archive=FILED)
     add_assessment(ws, "H01", grade="B", score=55)  # previous run
     add_assessment(ws, "H01", grade="A", score=61.5)  # |61.5 - 60| = 1.5 ≤ 3; B → A
-    add_household(ws, "H02", V1, [("乙", "户主", 2)], filed=True)
+    add_household(ws, "H02", V1, [Member("乙", "户主", 2)], archive=FILED)
     add_assessment(ws, "H02", grade="AA", score=75, thin_file=True)  # 5 from 70 and 80: only thin
-    add_household(ws, "H03", V1, [("丙", "户主", 3)], filed=True, archive_village=V2)
+    add_household(ws, "H03", V1, [Member("丙", "户主", 3)], archive={"village_code": V2})
     add_assessment(ws, "H03", grade="AAA", score=90)  # archive in 八村, 户籍 in 什玲村
-    add_household(ws, "H04", V1, [("丁", "户主", 4)], filed=True, archive_size=3)
+    add_household(ws, "H04", V1, [Member("丁", "户主", 4)], archive={"household_size": 3})
     add_assessment(ws, "H04", grade="B", score=52)  # archive says 3 people, 户籍 has 1
-    add_household(ws, "H05", V1, [("戊", "户主", 5)], filed=True)
+    add_household(ws, "H05", V1, [Member("戊", "户主", 5)], archive=FILED)
     add_assessment(ws, "H05", grade="A", score=66)  # 4 from 70, 6 from 60: not in the queue
-    add_household(ws, "H06", V1, [("己", "户主", 6)], filed=True)
+    add_household(ws, "H06", V1, [Member("己", "户主", 6)], archive=FILED)
     add_assessment(ws, "H06", grade="AAA", score=83)  # exactly 3 from 80: borderline
-    add_household(ws, "H08", V1, [("辛大", "户主", 8)], filed=True, archive_name="辛太")
+    add_household(ws, "H08", V1, [Member("辛大", "户主", 8)], archive={"head_name": "辛太"})
     add_assessment(ws, "H08", grade="A", score=65)  # archive typed 辛太, 户籍 says 辛大
-    add_household(ws, "H07", V1, [("庚", "户主", 7)], filed=True)
+    add_household(ws, "H07", V1, [Member("庚", "户主", 7)], archive=FILED)
     add_assessment(ws, "H07", grade="AA", score=70, model_version="m0")
     add_assessment(ws, "H07", grade="AA", score=76)  # same grade, 4 from 80: not in the queue
 
@@ -138,7 +146,7 @@ def test_review_queue_rules(ws: Workspace) -> None:
 
 def test_queue_names_masked_for_other_roles(sqlite_ws: Workspace) -> None:
     add_regions(sqlite_ws)
-    add_household(sqlite_ws, "H02", V1, [("李小明", "户主", 2)], filed=True)
+    add_household(sqlite_ws, "H02", V1, [Member("李小明", "户主", 2)], archive=FILED)
     add_assessment(sqlite_ws, "H02", grade="AA", score=75, thin_file=True)
     assert review_queue(sqlite_ws)["head_name"].tolist() == ["李小明"]  # loan officer
     assert review_queue(sqlite_ws, role="pboc")["head_name"].tolist() == ["李**"]

@@ -16,14 +16,17 @@ from creditfarm.reports.credit_village import (
     village_households,
 )
 from creditfarm.workspace import Workspace
-from tests.app_handmade import (
+from tests.helpers.county import (
+    FILED,
     V1,
     V2,
     V3,
+    Member,
     add_assessment,
     add_household,
-    add_loan,
+    add_loans,
     add_regions,
+    loan,
 )
 
 
@@ -35,21 +38,21 @@ def build(ws: Workspace) -> dict[str, list[str]]:
     keys: dict[str, list[str]] = {}
     for i in range(1, 11):
         hh = f"H{i:02d}"
-        members = [(f"王{i}", "户主", i)] + ([("李芳", "配偶", 100)] if i == 1 else [])
-        keys[hh] = add_household(ws, hh, V1, members, filed=i <= 9)
+        members = [Member(f"王{i}", "户主", i)] + ([Member("李芳", "配偶", 100)] if i == 1 else [])
+        keys[hh] = add_household(ws, hh, V1, members, archive=FILED if i <= 9 else None)
         # H01 was B before; its latest assessment (higher id) is A: the latest counts.
         if i == 1:
             add_assessment(ws, hh, grade="B", score=50, village=V1)
         add_assessment(ws, hh, grade="A" if i <= 7 else "B", score=65 if i <= 7 else 50, village=V1)
-    add_loan(ws, "L1", keys["H01"][1], balance=50000)  # the spouse's loan counts for H01
-    add_loan(ws, "L2", keys["H02"][0], balance=30000, overdue=10, classification="关注")
-    add_loan(ws, "L3", keys["H03"][0], balance=20000, overdue=100, classification="次级")
-    add_loan(ws, "L4", keys["H04"][0], balance=0, overdue=40, status="结清")
+    add_loans(ws, [loan("L1", keys["H01"][1], balance=50000)])  # the spouse's loan counts for H01
+    add_loans(ws, [loan("L2", keys["H02"][0], balance=30000, overdue=10, classification="关注")])
+    add_loans(ws, [loan("L3", keys["H03"][0], balance=20000, overdue=100, classification="次级")])
+    add_loans(ws, [loan("L4", keys["H04"][0], balance=0, overdue=40, status="结清")])
     for j, hh in enumerate(("G01", "G02"), start=20):
-        keys[hh] = add_household(ws, hh, V2, [(f"赵{j}", "户主", j)], filed=True)
+        keys[hh] = add_household(ws, hh, V2, [Member(f"赵{j}", "户主", j)], archive=FILED)
         add_assessment(ws, hh, grade="AA", score=75, village=V2)
-    add_loan(ws, "L5", keys["G01"][0], balance=10000)
-    keys["K01"] = add_household(ws, "K01", V3, [("陈一", "户主", 30)])
+    add_loans(ws, [loan("L5", keys["G01"][0], balance=10000)])
+    keys["K01"] = add_household(ws, "K01", V3, [Member("陈一", "户主", 30)])
     add_assessment(ws, "K01", grade="C", score=30, village=V3)
     return keys
 

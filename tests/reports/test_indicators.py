@@ -10,16 +10,18 @@ import pandas as pd
 import pytest
 
 from creditfarm.reports.indicators import indicators, monthly_report_xlsx, payment_use
-from creditfarm.storage import paystore
 from creditfarm.workspace import Workspace
-from tests.app_handmade import (
+from tests.helpers.county import (
     V1,
     V2,
     V3,
+    Member,
     add_gov,
     add_household,
+    add_payments,
     add_point,
     add_regions,
+    gov_record,
     payment,
 )
 
@@ -29,15 +31,15 @@ def build(ws: Workspace) -> None:
     Points: V1 active, V2 撤销 (closed), V3 none.
     Agri insurance: H2 and H3 (two policies, one household)."""
     add_regions(ws)
-    a, b = add_household(ws, "H1", V1, [("甲", "户主", 1), ("乙", "配偶", 2)])
-    (c,) = add_household(ws, "H2", V1, [("丙", "户主", 3)])
-    (d,) = add_household(ws, "H3", V2, [("丁", "户主", 4)])
-    add_household(ws, "H4", V3, [("戊", "户主", 5)])
+    a, b = add_household(ws, "H1", V1, [Member("甲", "户主", 1), Member("乙", "配偶", 2)])
+    (c,) = add_household(ws, "H2", V1, [Member("丙", "户主", 3)])
+    (d,) = add_household(ws, "H3", V2, [Member("丁", "户主", 4)])
+    add_household(ws, "H4", V3, [Member("戊", "户主", 5)])
     add_point(ws, "P1", V1)
     add_point(ws, "P2", V2, status="撤销")
-    add_gov(ws, "agri_insurance", c, policy_type="水稻")
-    add_gov(ws, "agri_insurance", d, 1, policy_type="水稻")
-    add_gov(ws, "agri_insurance", d, 2, policy_type="橡胶")
+    add_gov(ws, [gov_record("agri_insurance", c, policy_type="水稻")])
+    add_gov(ws, [gov_record("agri_insurance", d, 1, policy_type="水稻")])
+    add_gov(ws, [gov_record("agri_insurance", d, 2, policy_type="橡胶")])
     rows = [
         payment("t1", a, datetime(2022, 6, 30, 12)),  # in the 12 months to 2022-06-30
         payment("t2", a, datetime(2022, 1, 5)),
@@ -48,7 +50,7 @@ def build(ws: Workspace) -> None:
         payment("t7", b, datetime(2022, 5, 1)),
         payment("t8", d, datetime(2022, 4, 1)),
     ]
-    paystore.stage_payments(ws.payments_root, pd.DataFrame(rows)).commit()
+    add_payments(ws, rows)
 
 
 def test_payment_use_window(ws: Workspace) -> None:

@@ -17,7 +17,8 @@ from creditfarm.model.training import train_model
 from creditfarm.scoring.lists import SCORE_COLUMNS, latest_scores
 from creditfarm.scoring.run import score_households
 from creditfarm.storage.models import Assessment, Household
-from tests.model_county import add_household, make_county, person_key
+from tests.helpers.county import V1, Member, add_household, person_key
+from tests.helpers.risk_county import make_county
 
 pytestmark = pytest.mark.slow
 
@@ -30,10 +31,19 @@ def county(ws, monkeypatch):
     add_household(
         ws,
         "THIN",
-        members=[
-            {"person_key": person_key(ws, 900001), "relation_to_head": "户主", "name": "王小明"}
+        V1,
+        [
+            Member(
+                "王小明",
+                key=person_key(ws, 900001),
+                birth_date=date(1975, 1, 1),
+                gender="男",
+                ethnicity="汉族",
+            )
         ],
         archive={
+            "head_name": "张三",
+            "household_size": None,
             "filed_date": date(2020, 5, 1),
             "annual_income": 50000.0,
             "annual_expense": 30000.0,
@@ -42,7 +52,18 @@ def county(ws, monkeypatch):
     )
     # in 户籍 but never filed: no assessment
     add_household(
-        ws, "UNFILED", members=[{"person_key": person_key(ws, 900002), "relation_to_head": "户主"}]
+        ws,
+        "UNFILED",
+        V1,
+        [
+            Member(
+                "张三",
+                key=person_key(ws, 900002),
+                birth_date=date(1975, 1, 1),
+                gender="男",
+                ethnicity="汉族",
+            )
+        ],
     )
     return ws
 

@@ -22,7 +22,7 @@ from creditfarm.reports.rates import household_status, rates
 from creditfarm.scoring.lists import latest_scores
 from creditfarm.storage.assessments import current_assessment_id, current_assessments
 from creditfarm.storage.models import Assessment
-from tests.model_county import VILLAGES, add_household, add_regions, person_key
+from tests.helpers.county import VILLAGES, Member, add_household, add_regions, person_key
 
 NEW, OLD = date(2022, 6, 30), date(2021, 12, 31)
 
@@ -57,10 +57,22 @@ def scored(ws):
         add_household(
             ws,
             hh,
-            members=[
-                {"person_key": person_key(ws, 100 + i), "relation_to_head": "户主", "name": "李四"}
+            VILLAGES[0],
+            [
+                Member(
+                    "李四",
+                    key=person_key(ws, 100 + i),
+                    birth_date=date(1975, 1, 1),
+                    gender="男",
+                    ethnicity="汉族",
+                )
             ],
-            archive={"filed_date": date(2020, 1, 1), "annual_income": 1.0},
+            archive={
+                "head_name": "张三",
+                "household_size": None,
+                "filed_date": date(2020, 1, 1),
+                "annual_income": 1.0,
+            },
         )
     table = Assessment.__table__  # type: ignore[attr-defined]
     runs = [

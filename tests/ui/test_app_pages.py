@@ -14,12 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from creditfarm.reports.rates import rates
 from creditfarm.workspace import open_workspace
-from tests.app_fixtures import (  # noqa: F401 (fixtures)
-    UI,
-    AppCounty,
-    app_county_fixture,
-    app_env_fixture,
-)
+from tests.helpers.app_county import AppCounty
+from tests.helpers.paths import UI
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("app_county")]
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_fixtures import ROOT, AppCounty, app_county_fixture  # noqa: F401 (app_county)
+from tests.helpers.app_county import AppCounty
+from tests.helpers.paths import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

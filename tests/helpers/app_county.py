@@ -5,16 +5,11 @@ app through the environment (CREDITFARM_DATA_DIR / _DATABASE_URL / _MODEL_DIR / 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from creditfarm.settings import Settings
 
-from creditfarm.settings import Settings, get_settings
-
-ROOT = Path(__file__).resolve().parents[1]
-UI = ROOT / "ui"
 # Training needs at least 20 bad outcomes in time and 10 out of time (creditfarm.model.training
 # MIN_BADS_*): a generated county of 1,500 households is about the smallest that has them.
 APP_COUNTY_HOUSEHOLDS = int(os.environ.get("CREDITFARM_TEST_APP_HOUSEHOLDS", "1500"))
@@ -61,22 +56,3 @@ def build_app_county(root: Path) -> AppCounty:
     }
     _BUILT["county"] = AppCounty(settings, env, result.sample_dir)
     return _BUILT["county"]
-
-
-@pytest.fixture(scope="session", name="app_county")
-def app_county_fixture(tmp_path_factory: pytest.TempPathFactory) -> AppCounty:
-    """The prepared county (built once per test process)."""
-    return build_app_county(tmp_path_factory.getbasetemp() / "app-county")
-
-
-@pytest.fixture(name="app_env")
-def app_env_fixture(app_county: AppCounty, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppCounty]:
-    """The county, with the environment pointing the app (and get_settings) at it for one test
-    only, so no other test sees these settings."""
-    for key, value in app_county.env.items():
-        monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    try:
-        yield app_county
-    finally:
-        get_settings.cache_clear()

@@ -8,7 +8,7 @@ PORT ?= 8501
 # Every Python file of the checkout, linted and format-checked alike.
 PY_PATHS := creditfarm pipelines ui app.py bench tests
 
-.PHONY: demo test setup system-deps postgres check lint typecheck bench clean
+.PHONY: demo test test-fast setup system-deps postgres check lint typecheck bench clean
 
 ## Quick start 1: sample county → import → train → score → the app on http://localhost:8501
 demo: setup
@@ -18,6 +18,11 @@ demo: setup
 ## Quick start 2: set up everything and run the whole test suite
 test: setup system-deps postgres
 	$(RUN) pytest -n 2 --dist loadgroup
+
+# The quick loop, under a minute: everything but the slow, browser and PostgreSQL tests
+# (the SQLite half of every database test still runs; `make test` runs them all)
+test-fast: setup system-deps
+	$(RUN) pytest -n 2 --dist loadgroup -m "not slow and not browser and not postgres"
 
 setup:
 	@$(UV) --version 2>/dev/null | grep -q "uv $(UV_VERSION)" || \

@@ -54,6 +54,7 @@ def test_missing_cjk_font_is_a_clear_error(monkeypatch):
         charts.use_cjk_font()
 
 
+@pytest.mark.slow
 def test_beeswarm_png_with_chinese_labels(tmp_path):
     rng = np.random.default_rng(0)
     n = 40

@@ -240,6 +240,7 @@ def test_cli_explain_text_and_json(ws, monkeypatch):
         get_settings.cache_clear()
 
 
+@pytest.mark.slow
 def test_grade_drivers_and_model_beeswarm(ws, tmp_path):
     from creditfarm.explain import grade_drivers, model_beeswarm
 

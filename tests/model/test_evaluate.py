@@ -32,6 +32,7 @@ def _table(n: int = 600, seed: int = 5) -> pd.DataFrame:
     return frame
 
 
+@pytest.mark.slow
 def test_evaluate_cli_json(tmp_path):
     path = tmp_path / "bank.csv"
     _table().to_csv(path, index=False, encoding="gb18030")
@@ -61,6 +62,7 @@ def test_evaluate_cli_json(tmp_path):
     assert result["model"]["auc"] > 0.65 and result["baseline"]["auc"] > 0.65
 
 
+@pytest.mark.slow
 def test_evaluate_parquet_with_numeric_label(tmp_path):
     frame = _table()
     frame["y"] = (frame.pop("状态") == "违约").astype(int)
@@ -109,6 +111,7 @@ def test_evaluate_cli_reports_bad_input(tmp_path):
     assert absent.exit_code != 0 and "not found" in absent.output
 
 
+@pytest.mark.slow
 def test_trees_rank_at_least_as_well_when_risk_is_an_interaction(tmp_path):
     """Risk lives in an interaction the additive scorecard cannot express: migrant workers
     (务工) are risky only when their income is low, farmers only when it is high. By

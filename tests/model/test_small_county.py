@@ -170,6 +170,7 @@ def test_check_bads_names_what_was_found_and_what_is_needed():
         check_bads(y, in_time=in_time)
 
 
+@pytest.mark.slow
 def test_training_a_tiny_county_fails_with_the_counts(sqlite_ws, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     make_county(sqlite_ws, households=30)

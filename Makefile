@@ -5,7 +5,8 @@ UV_VERSION := 0.13.8
 UV := python3 -m uv
 RUN := $(UV) run --frozen
 PORT ?= 8501
-# Every Python file of the checkout, linted and format-checked alike.
+# Every Python file of the checkout, linted and format-checked alike ([tool.mypy] files in
+# pyproject.toml type-checks the same paths).
 PY_PATHS := creditfarm pipelines ui app.py bench tests
 
 .PHONY: demo test test-fast setup system-deps postgres check lint typecheck bench clean

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import shutil
+from collections.abc import Iterator
 
 import pytest
 from typer.testing import CliRunner
@@ -16,7 +17,7 @@ runner = CliRunner()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request, tmp_path, monkeypatch) -> str:
+def db(request, tmp_path, monkeypatch) -> Iterator[str]:
     """A database URL for --db; data (payments) go to tmp_path, not the repository."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CREDITFARM_DATA_DIR", str(tmp_path / "data"))

@@ -39,12 +39,13 @@ def test_font_list_cached_before_the_font_was_installed(monkeypatch):
     manager = font_manager.fontManager
     without_cjk = [f for f in manager.ttflist if "CJK" not in f.name]
     monkeypatch.setattr(manager, "ttflist", without_cjk)
-    manager._findfont_cached.cache_clear()
+    # findfont's private cache: matplotlib's type stubs do not declare it
+    manager._findfont_cached.cache_clear()  # type: ignore[attr-defined]
     try:
         path = charts.use_cjk_font()
         assert "NotoSansCJK" in path
     finally:
-        manager._findfont_cached.cache_clear()
+        manager._findfont_cached.cache_clear()  # type: ignore[attr-defined]
 
 
 def test_missing_cjk_font_is_a_clear_error(monkeypatch):

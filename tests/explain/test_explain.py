@@ -134,12 +134,15 @@ def test_village_comparison_by_hand_with_ties_and_self_left_out():
     # B (2.0) against A 1.0, C 2.0, D 3.0 (E has no value, B is itself):
     # below 1/3, above 1/3, same 1/3; median of others = 2.0
     c = ref.compare(village_code="V", household_no="B", feature="x", value=2.0)
+    assert c is not None
     assert (c.peers, c.share_below, c.share_above, c.median) == (3, 1 / 3, 1 / 3, 2.0)
     # an outsider with 2.5 against all four known values: below 3/4
     c = ref.compare(village_code="V", household_no="Z", feature="x", value=2.5)
+    assert c is not None
     assert (c.peers, c.share_below, c.share_above) == (4, 0.75, 0.25)
     # categories: A is "p"; the others with a value are B p, C q, D p → same 2/3
     c = ref.compare(village_code="V", household_no="A", feature="kind", value="p")
+    assert c is not None
     assert c.share_same == pytest.approx(2 / 3)
     assert ref.compare(village_code="W", household_no="A", feature="x", value=1.0) is None
     assert percent(2 / 3) == 67 and percent(0.125) == 13

@@ -275,11 +275,11 @@ def test_rows_dated_on_or_after_the_as_of_date_change_nothing(ws):
         from creditfarm.storage.models import Archive, Blacklist
 
         conn.execute(
-            insert(Blacklist.__table__),
+            insert(Blacklist),
             [{"person_key": head, "listed_date": date(2022, 8, 1), "extra": {}}],
         )
         conn.execute(
-            insert(Archive.__table__),
+            insert(Archive),
             [
                 {
                     "head_person_key": person_key(ws, 3),

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert
+from sqlalchemy import insert, inspect
 from sqlmodel import SQLModel
 
 from creditfarm.identity import checksum_char, hash_key
@@ -86,7 +86,7 @@ class Member:
         return NO_ID if self.serial is None else make_id(self.serial)
 
     def person_key(self, ws: Workspace) -> str:
-        return self.key if self.serial is None else hash_key(make_id(self.serial), ws.secret)
+        return self.key if self.key is not None else hash_key(self.id_number(), ws.secret)
 
 
 def insert_rows(ws: Workspace, rows: Rows) -> None:
@@ -96,10 +96,9 @@ def insert_rows(ws: Workspace, rows: Rows) -> None:
         for model, table_rows in rows.items():
             if not table_rows:
                 continue
-            table = model.__table__  # type: ignore[attr-defined]
-            blank = {c.name: None for c in table.columns if c.name != "id"}
+            blank: dict[str, Any] = {c.name: None for c in inspect(model).columns if c.name != "id"}
             blank.update({c: {} for c in ("extra", "data") if c in blank})
-            conn.execute(insert(table), [{**blank, **row} for row in table_rows])
+            conn.execute(insert(model), [{**blank, **row} for row in table_rows])
 
 
 def add_regions(ws: Workspace) -> None:

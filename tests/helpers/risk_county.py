@@ -120,7 +120,7 @@ def make_county(ws: Workspace, *, households: int = 400, seed: int = 7) -> None:
             maturity = issue + timedelta(days=365)
             bad = rng.uniform() < p_bad
             if bad and maturity + timedelta(days=100) < SNAPSHOT:
-                dpd = int(min((SNAPSHOT - maturity).days, rng.integers(100, 400)))
+                dpd = min((SNAPSHOT - maturity).days, int(rng.integers(100, 400)))
                 row = {
                     "max_days_overdue": dpd,
                     "classification": "次级",

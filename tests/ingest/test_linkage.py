@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from creditfarm.ingest import ingest_file
 from creditfarm.ingest.linkage import DIRECTION_BY_TXN_TYPE, VillageResolver, direction_for
@@ -82,5 +83,5 @@ def test_archive_imported_before_hukou_is_linked_when_hukou_arrives(ws, tmp_path
     assert first.rows_linked == 0
     ingest_file(ws, tmp_path / "hukou.csv")
     with ws.engine.connect() as conn:
-        linked = conn.execute(select(Archive.__table__.c.household_no)).scalar_one()
+        linked = conn.execute(select(col(Archive.household_no))).scalar_one()
     assert linked == "H001"  # the spouse's archive files her household

@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -48,7 +49,7 @@ def opens(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     seen: list[str] = []
     real = python_calamine.load_workbook
 
-    def load_workbook(source: object, *args: object, **kwargs: object) -> object:
+    def load_workbook(source: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(source, str | os.PathLike):
             seen.append(os.fspath(source))
         return real(source, *args, **kwargs)

@@ -4,6 +4,7 @@ stratified held-out split and the too-few-bads error. Expectations worked by han
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,6 +64,7 @@ def test_small_noisy_data_keeps_at_least_min_rounds_and_many_scores():
 def test_min_rounds_is_checked():
     X = pd.DataFrame({"a": np.arange(20.0)})
     y = np.array([0, 1] * 10)
+    bad: Any  # 2.5 is no int on purpose: the runtime check must refuse it too
     for bad in (0, 301, 2.5):
         with pytest.raises(ValueError, match="min_rounds"):
             CreditModel(min_rounds=bad).fit(X, y, X_valid=X, y_valid=y)

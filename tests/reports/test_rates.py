@@ -6,6 +6,7 @@ to no household and counts nowhere.
 """
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
@@ -23,7 +24,7 @@ from tests.helpers.paths import COUNTY
 
 
 def _assess(ws, household_no: str, as_of: date, pre_credited: bool, created: datetime) -> None:
-    row = {
+    row: dict[str, Any] = {
         "household_no": household_no,
         "village_code": None,
         "as_of": as_of,
@@ -44,7 +45,7 @@ def _assess(ws, household_no: str, as_of: date, pre_credited: bool, created: dat
         "created_at": created,
     }
     with ws.engine.begin() as conn:
-        conn.execute(insert(Assessment.__table__), [row])
+        conn.execute(insert(Assessment), [row])
 
 
 def test_village_rates_by_hand(ws):
@@ -105,7 +106,7 @@ def test_snapshot_stores_every_level(ws):
     stored = take_snapshot(ws)
     assert stored == 3 + 2 + 1  # villages + towns + county
     with ws.engine.connect() as conn:
-        rows = conn.execute(select(RateSnapshot.__table__)).mappings().all()
+        rows = conn.execute(select(RateSnapshot)).mappings().all()
     county = next(r for r in rows if r["level"] == "county")
     assert (county["code"], county["households"], county["filed"]) == ("469029", 6, 3)
 

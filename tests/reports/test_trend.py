@@ -22,9 +22,7 @@ T2 = datetime(2022, 8, 1, 9, 0, tzinfo=UTC)
 def _store(ws, rows: list[tuple[datetime, str, str, int, int, int]]) -> None:
     keys = ("taken_at", "level", "code", "households", "filed", "pre_credited")
     with ws.engine.begin() as conn:
-        conn.execute(
-            insert(RateSnapshot.__table__), [dict(zip(keys, r, strict=True)) for r in rows]
-        )
+        conn.execute(insert(RateSnapshot), [dict(zip(keys, r, strict=True)) for r in rows])
 
 
 def test_trend_reads_the_county_rows_oldest_first(ws):

@@ -230,6 +230,7 @@ def test_genders_follow_the_id_and_households_have_heads(
     ]
     for result, gender in checks:
         if result.ok:  # 17th digit odd → 男
+            assert result.normalized is not None
             assert gender == ("男" if int(result.normalized[16]) % 2 else "女")
     heads = hukou[hukou["relation_to_head"] == "户主"]
     assert heads["household_no"].nunique() == summary.households

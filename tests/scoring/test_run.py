@@ -10,6 +10,7 @@ from datetime import date
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 from typer.testing import CliRunner
 
 from creditfarm.cli import _common, app
@@ -92,9 +93,13 @@ def test_train_then_score_keeps_history(county):
     with ws.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(Assessment)).scalar_one()
         unfiled = conn.execute(
-            select(func.count()).select_from(Assessment).where(Assessment.household_no == "UNFILED")
+            select(func.count())
+            .select_from(Assessment)
+            .where(col(Assessment.household_no) == "UNFILED")
         ).scalar_one()
-        thin = conn.execute(select(Assessment).where(Assessment.household_no == "THIN")).first()
+        thin = conn.execute(
+            select(Assessment).where(col(Assessment.household_no) == "THIN")
+        ).first()
         households = conn.execute(select(func.count()).select_from(Household)).scalar_one()
     assert (total, unfiled, households) == (602, 0, 302)
     assert thin.thin_file and thin.features["loan_count"] == 0

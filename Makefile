@@ -5,8 +5,11 @@ UV_VERSION := 0.13.8
 UV := python3 -m uv
 RUN := $(UV) run --frozen
 PORT ?= 8501
+# Every Python file of the checkout, linted and format-checked alike ([tool.mypy] files in
+# pyproject.toml type-checks the same paths).
+PY_PATHS := creditfarm pipelines ui app.py bench tests
 
-.PHONY: demo test setup system-deps postgres check lint typecheck bench clean
+.PHONY: demo test test-fast setup system-deps postgres check lint typecheck bench clean
 
 ## Quick start 1: sample county → import → train → score → the app on http://localhost:8501
 demo: setup
@@ -15,7 +18,12 @@ demo: setup
 
 ## Quick start 2: set up everything and run the whole test suite
 test: setup system-deps postgres
-	$(RUN) pytest -n 2 --dist loadgroup
+	$(RUN) pytest -n 2 --dist loadfile
+
+# The quick loop, under a minute: everything but the slow, browser and PostgreSQL tests
+# (the SQLite half of every database test still runs; `make test` runs them all)
+test-fast: setup system-deps
+	$(RUN) pytest -n 2 --dist loadfile -m "not slow and not browser and not postgres"
 
 # Bytecode: these machines set PYTHONDONTWRITEBYTECODE=1, so without .pyc files every start
 # recompiled pandas, SQLAlchemy and the rest (`creditfarm --help` took 7-16 s). Compiled once
@@ -45,8 +53,8 @@ postgres:
 check: lint typecheck
 
 lint: setup
-	$(RUN) ruff check creditfarm pipelines tests app.py ui bench
-	$(RUN) ruff format --check creditfarm pipelines
+	$(RUN) ruff check $(PY_PATHS)
+	$(RUN) ruff format --check $(PY_PATHS)
 
 typecheck: setup
 	$(RUN) mypy

@@ -105,7 +105,7 @@ def synthetic(args: argparse.Namespace, tmp: Path) -> None:
     booster.save_model(str(ws.model_dir / version / "model.txt"))
     with ws.engine.begin() as conn:
         conn.execute(
-            insert(Region.__table__),
+            insert(Region),
             [
                 {
                     "village_code": v,
@@ -116,9 +116,9 @@ def synthetic(args: argparse.Namespace, tmp: Path) -> None:
                 for v in villages
             ],
         )
-        conn.execute(insert(Household.__table__), households.to_dict(orient="records"))
+        conn.execute(insert(Household), households.to_dict(orient="records"))
         conn.execute(
-            insert(Assessment.__table__),
+            insert(Assessment),
             [
                 {
                     "household_no": hh,

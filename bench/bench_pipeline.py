@@ -79,7 +79,9 @@ def main() -> None:
     def payment_sql() -> int:
         con = connect(ws.payments_root)
         con.register("members", members)
-        return int(con.execute("SELECT COUNT(*) FROM payments").fetchone()[0])
+        row = con.execute("SELECT COUNT(*) FROM payments").fetchone()
+        assert row is not None  # COUNT(*) always returns a row
+        return int(row[0])
 
     step("payments: count rows over Parquet", payment_sql)
     step("features as of 2022-06-30 (all sources)", lambda: build.build_features(data, as_of=AS_OF))

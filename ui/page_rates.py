@@ -12,7 +12,13 @@ import streamlit as st
 from creditfarm.display.charts import PLOTLY_FONT
 from creditfarm.display.formatting import fmt_count, fmt_pct
 from creditfarm.reports.indicators import monthly_report_xlsx
-from creditfarm.reports.rates import RATE_COLUMNS, ReportHeading, against_target, report_heading
+from creditfarm.reports.rates import (
+    RATE_COLUMNS,
+    Level,
+    ReportHeading,
+    against_target,
+    report_heading,
+)
 from ui.common import (
     cached_indicators,
     cached_rates,
@@ -26,7 +32,7 @@ from ui.common import (
 ws = workspace()
 stamp = data_stamp(ws)
 policy = ws.policy
-LEVELS = {"village": "村", "town": "乡镇", "county": "全县"}
+LEVELS: dict[Level, str] = {"village": "村", "town": "乡镇", "county": "全县"}
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -154,18 +160,18 @@ ind = cached_indicators(stamp, level)
 ind_county = cached_indicators(stamp, "county")
 if not ind_county.empty:
     row = ind_county.iloc[0]
-    m = st.columns(3)
-    m[0].metric(
+    tiles = st.columns(3)
+    tiles[0].metric(
         "村村有服务覆盖率",
         fmt_pct(row["service_coverage"]),
         f"目标 {fmt_pct(row['service_target'], 0)}",
         delta_color="off",
     )
-    m[1].metric(
+    tiles[1].metric(
         "户均服务点交易（近12个月）",
         f"{row['txns_per_household']:.1f}笔" if pd.notna(row["txns_per_household"]) else "—",
     )
-    m[2].metric(
+    tiles[2].metric(
         "农业保险覆盖率",
         fmt_pct(row["insurance_coverage"]),
         f"目标 {fmt_pct(row['insurance_target'], 0)}",

@@ -1,0 +1,152 @@
+"""Officer decisions (who / when / why) and the review-queue rules, on hand-made households."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from creditfarm.officer.review import (
+    DecisionError,
+    decisions,
+    grade_edges,
+    record_decision,
+    review_queue,
+)
+from creditfarm.workspace import Workspace
+from tests.helpers.county import (
+    FILED,
+    V1,
+    V2,
+    Member,
+    add_assessment,
+    add_household,
+    add_regions,
+)
+
+
+def test_grade_edges_from_policy(sqlite_ws: Workspace) -> None:
+    # policy bands AAA 80, AA 70, A 60, B 45, C 0: the edges between grades are 45, 60, 70, 80
+    assert grade_edges(sqlite_ws.policy) == [45, 60, 70, 80]
+
+
+def _one_household(ws: Workspace) -> int:
+    add_regions(ws)
+    add_household(ws, "H01", V1, [Member("王一", "户主", 1)], archive=FILED)
+    return add_assessment(ws, "H01", grade="AA", score=75, limit=80000)
+
+
+def test_decisions_stored_with_who_and_when(ws: Workspace) -> None:
+    aid = _one_household(ws)
+    when = datetime(2022, 7, 1, 9, 30, tzinfo=UTC)
+    record_decision(
+        ws, assessment_id=aid, action="confirm", reason="入户核实无误", user="officer_li", now=when
+    )
+    record_decision(
+        ws,
+        assessment_id=aid,
+        action="adjust",
+        limit=60000,
+        reason="经营规模偏小",
+        now=datetime(2022, 7, 2, tzinfo=UTC),
+    )
+    record_decision(
+        ws,
+        assessment_id=aid,
+        action="decline",
+        reason="本人不需要贷款",
+        now=datetime(2022, 7, 3, tzinfo=UTC),
+    )
+    table = decisions(ws, household_no="H01")
+    # newest first: decline (limit 0), adjust (60,000 as entered), confirm (keeps 80,000)
+    assert list(table["action"]) == ["decline", "adjust", "confirm"]
+    assert list(table["decided_limit"]) == [0, 60000, 80000]
+    assert list(table["action_label"]) == ["拒绝", "调整额度", "确认"]
+    # who: the explicit user, else settings.user ("demo" by default)
+    assert list(table["decided_by"]) == ["demo", "demo", "officer_li"]
+    confirm = table.iloc[2]
+    assert confirm["reason"] == "入户核实无误"
+    decided = confirm["decided_at"]
+    assert (decided.year, decided.month, decided.day, decided.hour, decided.minute) == (
+        2022,
+        7,
+        1,
+        9,
+        30,
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "reason", "limit", "message"),
+    [
+        ("confirm", "  ", None, "请填写理由"),
+        ("adjust", "规模小", None, "新额度"),
+        ("adjust", "规模小", -1, "新额度"),
+        ("approve", "x", None, "未知的处理方式"),
+    ],
+)
+def test_bad_decisions_refused(
+    sqlite_ws: Workspace, action: str, reason: str, limit: float | None, message: str
+) -> None:
+    aid = _one_household(sqlite_ws)
+    with pytest.raises(DecisionError, match=message):
+        record_decision(sqlite_ws, assessment_id=aid, action=action, reason=reason, limit=limit)
+    assert decisions(sqlite_ws).empty  # nothing stored
+
+
+def test_unknown_assessment_refused(sqlite_ws: Workspace) -> None:
+    _one_household(sqlite_ws)
+    with pytest.raises(DecisionError, match="不存在"):
+        record_decision(sqlite_ws, assessment_id=999, action="confirm", reason="x")
+
+
+def test_review_queue_rules(ws: Workspace) -> None:
+    """Edges 45/60/70/80, borderline_points 3 (policy.toml)."""
+    add_regions(ws)
+    add_household(ws, "H01", V1, [Member("甲", "户主", 1)], archive=FILED)
+    add_assessment(ws, "H01", grade="B", score=55)  # previous run
+    add_assessment(ws, "H01", grade="A", score=61.5)  # |61.5 - 60| = 1.5 ≤ 3; B → A
+    add_household(ws, "H02", V1, [Member("乙", "户主", 2)], archive=FILED)
+    add_assessment(ws, "H02", grade="AA", score=75, thin_file=True)  # 5 from 70 and 80: only thin
+    add_household(ws, "H03", V1, [Member("丙", "户主", 3)], archive={"village_code": V2})
+    add_assessment(ws, "H03", grade="AAA", score=90)  # archive in 八村, 户籍 in 什玲村
+    add_household(ws, "H04", V1, [Member("丁", "户主", 4)], archive={"household_size": 3})
+    add_assessment(ws, "H04", grade="B", score=52)  # archive says 3 people, 户籍 has 1
+    add_household(ws, "H05", V1, [Member("戊", "户主", 5)], archive=FILED)
+    add_assessment(ws, "H05", grade="A", score=66)  # 4 from 70, 6 from 60: not in the queue
+    add_household(ws, "H06", V1, [Member("己", "户主", 6)], archive=FILED)
+    add_assessment(ws, "H06", grade="AAA", score=83)  # exactly 3 from 80: borderline
+    add_household(ws, "H08", V1, [Member("辛大", "户主", 8)], archive={"head_name": "辛太"})
+    add_assessment(ws, "H08", grade="A", score=65)  # archive typed 辛太, 户籍 says 辛大
+    add_household(ws, "H07", V1, [Member("庚", "户主", 7)], archive=FILED)
+    add_assessment(ws, "H07", grade="AA", score=70, model_version="m0")
+    add_assessment(ws, "H07", grade="AA", score=76)  # same grade, 4 from 80: not in the queue
+
+    queue = review_queue(ws).set_index("household_no")
+    assert sorted(queue.index) == ["H01", "H02", "H03", "H04", "H06", "H08"]
+    assert queue.loc["H01", "reasons"] == ["borderline", "grade_changed"]
+    assert queue.loc["H01", "previous_grade"] == "B"
+    assert queue.loc["H02", "reasons"] == ["thin_file"]
+    assert queue.loc["H03", "reasons"] == ["village_conflict"]
+    assert queue.loc["H04", "reasons"] == ["size_conflict"]
+    assert queue.loc["H06", "reasons"] == ["borderline"]
+    assert queue.loc["H08", "reasons"] == ["name_conflict"]
+    assert queue.loc["H01", "reason_text"] == "评分接近等级边界；等级较上次评定有变化"
+
+    # A decision on the latest assessment takes the household out of the queue.
+    record_decision(
+        ws,
+        assessment_id=int(queue.loc["H02", "assessment_id"]),
+        action="confirm",
+        reason="已入户核实",
+    )
+    assert "H02" not in set(review_queue(ws)["household_no"])
+    assert "H02" in set(review_queue(ws, include_decided=True)["household_no"])
+
+
+def test_queue_names_masked_for_other_roles(sqlite_ws: Workspace) -> None:
+    add_regions(sqlite_ws)
+    add_household(sqlite_ws, "H02", V1, [Member("李小明", "户主", 2)], archive=FILED)
+    add_assessment(sqlite_ws, "H02", grade="AA", score=75, thin_file=True)
+    assert review_queue(sqlite_ws)["head_name"].tolist() == ["李小明"]  # loan officer
+    assert review_queue(sqlite_ws, role="pboc")["head_name"].tolist() == ["李**"]

@@ -1,0 +1,203 @@
+"""AppTest for every page on the small county: each renders without exception and its main
+interactions work (search, select a household, record a decision, switch level, export, import).
+Table contents are asserted through AppTest (st.dataframe draws on a canvas in the browser)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from creditfarm.reports.rates import rates
+from creditfarm.workspace import open_workspace
+from tests.helpers.app_county import AppCounty
+from tests.helpers.paths import UI
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("app_county")]
+
+
+def page(name: str) -> AppTest:
+    at = AppTest.from_file(str(UI / f"{name}.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page that has ``column``."""
+    for df in at.dataframe:
+        if column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no table with column {column!r}")
+
+
+def count_in_caption(at: AppTest) -> int:
+    """The household count the search caption states (共 1,234户)."""
+    for caption in at.caption:
+        match = re.match(r"共 ([\d,]+)户", caption.value)
+        if match:
+            return int(match.group(1).replace(",", ""))
+    raise AssertionError("no count caption")
+
+
+def test_officer_search_select_and_decide(app_env: AppCounty) -> None:
+    at = page("page_officer")
+    everyone = frame_with(at, "户号")
+    assert len(everyone) > 100
+    assert everyone["户主身份证号"].str.contains(r"^\d{6}\*{8}[\dX]{4}$").all()  # 前6后4
+
+    assert at.selectbox(key="q_grade").options == ["全部", "AAA", "AA", "A", "B", "C"]  # policy
+    total = count_in_caption(at)
+    at.selectbox(key="q_status").set_value("unfiled").run()
+    unfiled = count_in_caption(at)
+    assert (frame_with(at, "户号")["已建档"] == "否").all()
+    at.selectbox(key="q_status").set_value("scored").run()
+    scored = frame_with(at, "户号")
+    assert 0 < count_in_caption(at) <= total - unfiled  # unfiled households are not scored
+    assert (scored["等级"] != "未评级").all()
+    surname = scored["户主"].iloc[0][0]
+    at.text_input(key="q_name").set_value(surname).run()
+    named = frame_with(at, "户号")
+    assert 0 < len(named) <= len(scored)
+    assert named["户主"].str.startswith(surname).any()
+
+    household = named["户号"].iloc[0]
+    at.selectbox(key="household").set_value(household).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(f"户号 {household}" in h.value for h in at.subheader)
+    assert {m.label for m in at.metric} >= {"等级", "评分", "违约概率", "预授信额度", "信用户"}
+    members = frame_with(at, "与户主关系")
+    assert members["身份证号"].str.contains(r"\*{8}").all()
+    assert "来源" in frame_with(at, "来源").columns
+
+    # A decision without a reason is refused with a clear message; nothing stored.
+    at.radio(key="s-action").set_value("adjust")
+    at.number_input(key="s-limit").set_value(12000)
+    at.button[0].click()  # the form's submit button
+    at.run()
+    assert any("请填写理由" in e.value for e in at.error)
+
+    at.radio(key="s-action").set_value("adjust")
+    at.number_input(key="s-limit").set_value(12000)
+    at.text_area(key="s-reason").set_value("入户核实：经营规模小于档案所载")
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert any("已保存" in s.value and "1.2万元" in s.value for s in at.success)
+    ws = open_workspace(app_env.settings)
+    with ws.engine.connect() as conn:
+        row = conn.execute(
+            text(
+                'SELECT action, "limit", reason, decided_by FROM decision WHERE household_no = :h'
+            ),
+            {"h": household},
+        ).one()
+    ws.engine.dispose()
+    assert tuple(row) == ("adjust", 12000.0, "入户核实：经营规模小于档案所载", "app_test")
+    at.run()  # the decision shows in the household's record
+    assert "入户核实：经营规模小于档案所载" in set(frame_with(at, "理由")["理由"])
+
+
+def test_officer_review_queue(app_env: AppCounty) -> None:
+    at = page("page_officer")
+    queue = frame_with(at, "复核原因")
+    assert len(queue) > 0 and (queue["复核原因"] != "").all()
+    first = queue["户号"].iloc[0]
+    # AppTest matches a selectbox by its raw value (options show the formatted labels).
+    at.selectbox(key="queue_household").set_value(first).run()
+    assert not at.exception
+    assert any(h.value.startswith(f"户号 {first}") for h in at.subheader)
+
+
+def test_rates_page(app_env: AppCounty) -> None:
+    at = page("page_rates")
+    villages = frame_with(at, "建档率")
+    assert len(villages) >= 10
+    assert villages["建档率"].str.endswith("%").all()
+    ws = open_workspace(app_env.settings)
+    county = rates(ws, level="county").iloc[0]
+    target = ws.policy.target(2022)  # data dated 2022-06-30: the 2021 targets are in force
+    ws.engine.dispose()
+    assert villages["已建档户数"].sum() == county["filed"]
+    assert villages["户籍户数"].sum() == county["households"]
+    pct = villages["建档率"].str.rstrip("%").astype(float) / 100
+    pre = villages["预授信率"].str.rstrip("%").astype(float) / 100
+    below = (pct < target.filing_rate) | (pre < target.pre_credit_rate)
+    flags = list(below)  # villages below target first: no True after the first False
+    assert flags == sorted(flags, reverse=True)
+    assert {m.label for m in at.metric} >= {"建档率", "预授信率", "农业保险覆盖率"}
+    # the county's gap to the target, in percentage points: (rate − target) × 100
+    metrics = {m.label: m for m in at.metric}
+    gap = (county["filing_rate"] - target.filing_rate) * 100
+    assert metrics["建档率"].delta == f"{gap:+.1f} 个百分点"
+    at.radio(key="level").set_value("town").run()
+    towns = frame_with(at, "建档率")
+    assert 2 <= len(towns) < len(villages)
+    assert at.get("download_button"), "monthly report export missing"
+
+
+def test_credit_village_page(app_env: AppCounty) -> None:
+    at = page("page_village")
+    villages = frame_with(at, "信用户占比达标")
+    assert len(villages) >= 10
+    assert set(villages["信用村"]) <= {"是", "否"}
+    assert set(villages["信用户占比达标"]) <= {"达标", "未达标"}
+    assert "信用乡(镇)" in frame_with(at, "信用乡(镇)").columns
+    code = villages["村代码"].iloc[0]
+    at.selectbox(key="village").set_value(code).run()
+    assert not at.exception
+    criteria = frame_with(at, "比较")
+    assert list(criteria["指标"]) == ["信用户占比", "借款户无欠息占比", "不良贷款率", "建档率"]
+    at.radio(key="behind").set_value("all").run()
+    households = frame_with(at, "有欠息")
+    village_row = villages[villages["村代码"] == code].iloc[0]
+    assert len(households) == village_row["户籍户数"]  # every household behind the figures
+    assert at.get("download_button")
+
+
+def test_model_page(app_env: AppCounty) -> None:
+    at = page("page_model")
+    perf = frame_with(at, "LightGBM 模型")
+    assert list(perf["指标"]) == ["AUC", "KS", "Gini", "Brier"]
+    # The figures are the ones in the version's metrics.json, rounded to 4 places.
+    model_dir = app_env.settings.model_dir
+    assert model_dir is not None
+    version = (model_dir / "LATEST").read_text().strip()
+    saved = json.loads((model_dir / version / "metrics.json").read_text())
+    shown = perf.set_index("指标")
+    for key, label in (("auc", "AUC"), ("ks", "KS"), ("gini", "Gini"), ("brier", "Brier")):
+        assert shown.loc[label, "LightGBM 模型"] == pytest.approx(saved["model"][key], abs=1e-4)
+        assert shown.loc[label, "WoE 评分卡基准"] == pytest.approx(saved["baseline"][key], abs=1e-4)
+    (psi,) = [m for m in at.metric if "PSI" in m.label]
+    score = saved["psi"]["score"]
+    # cut-offs 0.1 and 0.25 (model.monitoring): below 0.1 stable, from 0.25 drift
+    verdict = "稳定" if score < 0.1 else "需关注" if score < 0.25 else "显著漂移"
+    assert psi.value == f"{score:.3f}（{verdict}）"
+    assert any("≥ 0.25 显著漂移" in c.value for c in at.caption)
+    assert any("模型卡" in t.label for t in at.tabs)
+
+
+def test_import_page_report_and_reimport(app_env: AppCounty) -> None:
+    at = page("page_import")
+    report = frame_with(at, "数据来源")
+    assert "户籍" in set(report["数据来源"])
+    quarantine = frame_with(at, "原因")
+    assert len(quarantine) > 0  # the sample county is messy on purpose
+    assert "身份证号校验位错误" in set(quarantine["原因"])  # reasons in Chinese
+    cells = quarantine.astype(str).to_string()
+    assert not re.search(r"\d{17}[\dXx]", cells)  # no unmasked ID or card number
+    phones = [c for c in quarantine.columns if "电话" in c or "手机" in c]
+    for column in phones:  # phones 前3后4
+        shown = quarantine[column].astype(str)
+        assert shown[shown.str.len() >= 7].str.contains(r"\*").all()
+    at.text_input(key="folder").set_value(str(app_env.sample_dir)).run()
+    at.button(key="import-folder").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("导入完成" in s.value for s in at.success)
+    at.text_input(key="folder").set_value("/no/such/folder").run()
+    at.button(key="import-folder").click().run()
+    assert any("导入失败" in e.value for e in at.error)

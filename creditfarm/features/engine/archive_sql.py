@@ -40,9 +40,9 @@ def ordinal_level(d: Dialect, column: str, table: Mapping[str, int]) -> str:
     # sorted() is stable: labels of equal length keep the table's order.
     labels = sorted(table, key=len, reverse=True)
     whens = " ".join(
-        f"WHEN {d.contains(column, d.text(label))} THEN {float(table[label])!r}" for label in labels
+        f"WHEN {d.contains(column, d.text(label))} THEN {int(table[label])}E0" for label in labels
     )
-    return f"CASE WHEN {column} IS NULL THEN NULL {whens} ELSE 0.0 END"
+    return f"CASE WHEN {column} IS NULL THEN NULL {whens} ELSE 0E0 END"
 
 
 def age_on(birth: str, p: FeatureParams) -> str:
@@ -71,7 +71,7 @@ def archive_ctes(d: Dialect, p: FeatureParams) -> list[tuple[str, str]]:
     )
     main_industry = "COALESCE(main_industry, '')"
     industry = ",\n    ".join(
-        f"CASE WHEN {_any_word(d, main_industry, words)} THEN 1.0 ELSE 0.0 END AS {name}"
+        f"CASE WHEN {_any_word(d, main_industry, words)} THEN 1E0 ELSE 0E0 END AS {name}"
         for name, words in p.industries.items()
     )
     as_of = d.date(p.as_of)
@@ -86,11 +86,11 @@ def archive_ctes(d: Dialect, p: FeatureParams) -> list[tuple[str, str]]:
   SELECT household_no,
     {numbers},
     CAST(annual_income AS DOUBLE) - CAST(annual_expense AS DOUBLE) AS net_income,
-    COALESCE(CAST(other_debt AS DOUBLE), 0.0)
+    COALESCE(CAST(other_debt AS DOUBLE), 0E0)
       / CASE WHEN annual_income > 0 THEN CAST(annual_income AS DOUBLE) END AS debt_to_income,
     {ordinals},
     {industry},
-    {d.days_between(as_of, "filed_date")} / 365.25 AS years_filed,
+    {d.days_between(as_of, "filed_date")} / 365.25E0 AS years_filed,
     filed_date
   FROM arch_last"""
     # The head: the 户籍 head key when it names a person, else a member recorded as 户主.

@@ -37,7 +37,7 @@ def _yes(d: Dialect, expr: str, p: FeatureParams) -> str:
 
 
 def _flag(cond: str) -> str:
-    return f"CASE WHEN {cond} THEN 1.0 ELSE 0.0 END"
+    return f"CASE WHEN {cond} THEN 1E0 ELSE 0E0 END"
 
 
 def gov_ctes(d: Dialect, p: FeatureParams) -> list[tuple[str, str]]:
@@ -61,14 +61,14 @@ def gov_ctes(d: Dialect, p: FeatureParams) -> list[tuple[str, str]]:
         return f"source = {d.text(name)} AND {cond}"
 
     def total(name: str, column: str) -> str:
-        return d.float_sum(f"CASE WHEN source = {d.text(name)} THEN COALESCE({column}, 0.0) END")
+        return d.float_sum(f"CASE WHEN source = {d.text(name)} THEN COALESCE({column}, 0E0) END")
 
     # A field named like a table column (record_date) only fills the column's gaps.
     record_date = "COALESCE(dated, TRY_CAST(record_date AS DATE))"
     recent_fraud = (
         f"MAX({_flag(src('criminal', f'{fraud} AND {record_date} >= {d.date(p.fraud_since)}'))})"
         if p.fraud_since is not None
-        else "0.0"
+        else "0E0"
     )
     per_household = f"""
   SELECT household_no,

@@ -29,7 +29,7 @@ def loan_ctes(d: Dialect, p: FeatureParams) -> list[tuple[str, str]]:
     GREATEST(COALESCE(l.max_days_overdue, 0), 0) AS dpd,
     COALESCE(trim(l.status), '') = '结清' AS settled,
     COALESCE(trim(l.classification) IN ({classes}), FALSE) AS npl_class,
-    COALESCE(CAST(l.amount AS DOUBLE), 0.0) AS amount
+    COALESCE(CAST(l.amount AS DOUBLE), 0E0) AS amount
   FROM loans l JOIN members m ON m.person_key = l.person_key
   WHERE l.issue_date < {as_of}"""
     spell = f"""
@@ -64,12 +64,12 @@ def loan_ctes(d: Dialect, p: FeatureParams) -> list[tuple[str, str]]:
   SELECT household_no,
     CAST(COUNT(*) AS DOUBLE) AS loan_count,
     CAST(MAX(dpd_so_far) AS DOUBLE) AS loan_max_overdue_days,
-    SUM(CASE WHEN dpd_so_far > 0 THEN 1.0 ELSE 0.0 END) AS loan_overdue_count,
-    SUM(CASE WHEN npl_by_now THEN 1.0 ELSE 0.0 END) AS loan_npl_count,
-    SUM(CASE WHEN repaid IS NOT NULL AND repaid < {as_of} AND dpd = 0 THEN 1.0 ELSE 0.0 END)
+    SUM(CASE WHEN dpd_so_far > 0 THEN 1E0 ELSE 0E0 END) AS loan_overdue_count,
+    SUM(CASE WHEN npl_by_now THEN 1E0 ELSE 0E0 END) AS loan_npl_count,
+    SUM(CASE WHEN repaid IS NOT NULL AND repaid < {as_of} AND dpd = 0 THEN 1E0 ELSE 0E0 END)
       AS loan_clean_settled_count,
-    {d.float_sum("CASE WHEN open_now THEN amount ELSE 0.0 END")} AS loan_outstanding,
-    {d.float_sum(f"CASE WHEN issue >= {d.date(p.recent_loans_since)} THEN amount ELSE 0.0 END")}
+    {d.float_sum("CASE WHEN open_now THEN amount ELSE 0E0 END")} AS loan_outstanding,
+    {d.float_sum(f"CASE WHEN issue >= {d.date(p.recent_loans_since)} THEN amount ELSE 0E0 END")}
       AS recent_amount,
     MIN(issue) AS first_issue,
     MAX(dpd_now) AS current_overdue_days,
@@ -79,14 +79,14 @@ def loan_ctes(d: Dialect, p: FeatureParams) -> list[tuple[str, str]]:
     features = f"""
   SELECT loan_agg.*,
     loan_outstanding / CASE WHEN recent_amount > 0 THEN recent_amount END AS loan_utilisation,
-    {d.days_between(as_of, "first_issue")} / 30.44 AS loan_months_since_first
+    {d.days_between(as_of, "first_issue")} / 30.44E0 AS loan_months_since_first
   FROM loan_agg"""
     # Per village: the open amount that is 90+ days overdue, and the share of borrowing
     # households with an overdue loan, counting each household's open loans today.
     household_exposure = f"""
   SELECT household_no,
-    {d.float_sum("CASE WHEN open_now THEN amount ELSE 0.0 END")} AS open_amount,
-    {d.float_sum(f"CASE WHEN open_now AND dpd_now >= {p.npl_days} THEN amount ELSE 0.0 END")}
+    {d.float_sum("CASE WHEN open_now THEN amount ELSE 0E0 END")} AS open_amount,
+    {d.float_sum(f"CASE WHEN open_now AND dpd_now >= {p.npl_days} THEN amount ELSE 0E0 END")}
       AS npl_amount,
     SUM(CASE WHEN open_now THEN 1 ELSE 0 END) AS open_loans,
     SUM(CASE WHEN open_now AND dpd_now > 0 THEN 1 ELSE 0 END) AS overdue_loans

@@ -42,16 +42,16 @@ PAYMENT_FEATURE_SQL: dict[str, str] = {
     "pay_outflow_month_mean": "SUM(g.outflow) / COUNT(*)",
     "pay_inflow_cv": "CASE WHEN SUM(g.inflow) > 0 THEN STDDEV_POP(g.inflow) / AVG(g.inflow) END",
     "pay_inflow_peak_share": "CASE WHEN SUM(g.inflow) > 0 THEN MAX(g.inflow) / SUM(g.inflow) END",
-    "pay_active_month_share": "SUM(CASE WHEN g.ok_count > 0 THEN 1 ELSE 0 END) * 1.0 / COUNT(*)",
+    "pay_active_month_share": "SUM(CASE WHEN g.ok_count > 0 THEN 1 ELSE 0 END) * 1E0 / COUNT(*)",
     "pay_days_since_last": "MAX(g.last_ok)",  # turned into whole days before the as-of date
-    "pay_txn_month_mean": "SUM(g.txn_count) * 1.0 / COUNT(*)",
-    "pay_bill_month_share": "SUM(CASE WHEN g.bill_count > 0 THEN 1 ELSE 0 END) * 1.0 / COUNT(*)",
+    "pay_txn_month_mean": "SUM(g.txn_count) * 1E0 / COUNT(*)",
+    "pay_bill_month_share": "SUM(CASE WHEN g.bill_count > 0 THEN 1 ELSE 0 END) * 1E0 / COUNT(*)",
     "pay_bill_month_mean": "SUM(g.bills) / COUNT(*)",
     "pay_withdrawal_share": (
         "CASE WHEN SUM(g.outflow) > 0 THEN SUM(g.withdrawn) / SUM(g.outflow) END"
     ),
     "pay_failed_share": (
-        "CASE WHEN SUM(g.txn_count) > 0 THEN SUM(g.failed_count) * 1.0 / SUM(g.txn_count) END"
+        "CASE WHEN SUM(g.txn_count) > 0 THEN SUM(g.failed_count) * 1E0 / SUM(g.txn_count) END"
     ),
 }
 

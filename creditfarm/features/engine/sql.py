@@ -5,6 +5,9 @@ policy inputs (``meta``); DuckDB runs it locally, Spark SQL at province scale. I
 relations of ``creditfarm.features.engine.relations`` (``households``, ``persons``, ``archives``,
 ``govrecords``, ``loans``, ``blacklist``) and ``payments`` (the Parquet store), and returns one
 row per household, unordered.
+
+Number literals carry an exponent (``1E0``, ``365.25E0``): both engines read those as DOUBLE,
+while Spark reads ``1.0`` as a DECIMAL and would divide with a fixed scale.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from creditfarm.features.engine.loan_sql import LOAN_ZERO_FEATURES, loan_ctes
 from creditfarm.features.engine.params import FeatureParams
 from creditfarm.features.engine.payment_sql import PAYMENT_FEATURE_SQL, payment_ctes
 
-__all__ = ["feature_query", "payment_span_query"]
+__all__ = ["feature_ctes", "feature_query", "payment_span_query"]
 
 
 def _payment_columns(p: FeatureParams) -> list[str]:
@@ -33,6 +36,14 @@ def _payment_columns(p: FeatureParams) -> list[str]:
 def feature_query(d: Dialect, p: FeatureParams) -> str:
     """The whole query for the as-of date of ``p`` (payment months already set, see
     ``FeatureParams.with_payment_span``)."""
+    ctes, select = feature_ctes(d, p)
+    with_clause = ",\n".join(f"{name} AS ({body}\n)" for name, body in ctes)
+    return f"WITH\n{with_clause}\n{select}"
+
+
+def feature_ctes(d: Dialect, p: FeatureParams) -> tuple[list[tuple[str, str]], str]:
+    """The query as its named steps (each may read the steps before it) and the final SELECT:
+    an engine may run them as one query or step by step."""
     ctes: list[tuple[str, str]] = [
         (
             "members",
@@ -49,7 +60,7 @@ def feature_query(d: Dialect, p: FeatureParams) -> str:
             "village_filed",
             """
   SELECT h.village_code,
-    SUM(CASE WHEN a.household_no IS NOT NULL THEN 1.0 ELSE 0.0 END) / COUNT(*) AS filed_share
+    SUM(CASE WHEN a.household_no IS NOT NULL THEN 1E0 ELSE 0E0 END) / COUNT(*) AS filed_share
   FROM households h LEFT JOIN arch a ON a.household_no = h.household_no
   WHERE h.village_code IS NOT NULL
   GROUP BY h.village_code""",
@@ -63,8 +74,8 @@ def feature_query(d: Dialect, p: FeatureParams) -> str:
         *(f"a.{c}" for c in p.industries),
         "a.years_filed",
     ]
-    gov = [f"COALESCE(g.{c}, 0.0) AS {c}" for c in GOV_ZERO_FEATURES]
-    loan = [f"COALESCE(l.{c}, 0.0) AS {c}" for c in LOAN_ZERO_FEATURES]
+    gov = [f"COALESCE(g.{c}, 0E0) AS {c}" for c in GOV_ZERO_FEATURES]
+    loan = [f"COALESCE(l.{c}, 0E0) AS {c}" for c in LOAN_ZERO_FEATURES]
     columns = [
         "h.household_no",
         "h.village_code",
@@ -75,9 +86,9 @@ def feature_query(d: Dialect, p: FeatureParams) -> str:
         *archive,
         *_payment_columns(p),
         *gov,
-        "COALESCE(g.insured_members / NULLIF(mc.members, 0), 0.0) AS gov_medical_insured_share",
-        "CASE WHEN bl.household_no IS NOT NULL THEN 1.0 ELSE 0.0 END AS gov_blacklisted",
-        "COALESCE(g.fraud_recent, 0.0) > 0 AS fraud_recent",
+        "COALESCE(g.insured_members / NULLIF(mc.members, 0), 0E0) AS gov_medical_insured_share",
+        "CASE WHEN bl.household_no IS NOT NULL THEN 1E0 ELSE 0E0 END AS gov_blacklisted",
+        "COALESCE(g.fraud_recent, 0E0) > 0 AS fraud_recent",
         "COALESCE(g.poor_status, '') AS poverty_status",
         "COALESCE(g.poor_status, g.any_poverty_status, '') AS poverty_group",
         *loan,
@@ -85,9 +96,9 @@ def feature_query(d: Dialect, p: FeatureParams) -> str:
         "COALESCE(l.current_overdue_days, 0) AS current_overdue_days",
         "COALESCE(l.current_npl, 0) > 0 AS current_npl",
         "CASE WHEN h.village_code IS NOT NULL THEN vf.filed_share END AS village_filed_share",
-        "COALESCE(CASE WHEN vl.open_amount > 0 THEN vl.npl_amount / vl.open_amount END, 0.0)"
+        "COALESCE(CASE WHEN vl.open_amount > 0 THEN vl.npl_amount / vl.open_amount END, 0E0)"
         " AS village_npl_ratio",
-        "COALESCE(CASE WHEN vl.borrowers > 0 THEN vl.overdue_borrowers / vl.borrowers END, 0.0)"
+        "COALESCE(CASE WHEN vl.borrowers > 0 THEN vl.overdue_borrowers / vl.borrowers END, 0E0)"
         " AS village_overdue_borrower_share",
         "ab.person_key IS NOT NULL AS head_abroad",
     ]
@@ -104,9 +115,8 @@ def feature_query(d: Dialect, p: FeatureParams) -> str:
     ]
     if p.payment_months is not None:
         joins.append("LEFT JOIN pay ON pay.household_no = h.household_no")
-    with_clause = ",\n".join(f"{name} AS ({body}\n)" for name, body in ctes)
     select = ",\n  ".join(columns)
-    return f"WITH\n{with_clause}\nSELECT\n  {select}\nFROM households h\n" + "\n".join(joins)
+    return ctes, f"SELECT\n  {select}\nFROM households h\n" + "\n".join(joins)
 
 
 def payment_span_query() -> str:

@@ -64,7 +64,8 @@ def payment_ctes(d: Dialect, p: FeatureParams) -> list[tuple[str, str]]:
     months = ", ".join(f"({m})" for m in p.payment_months or (0,))
     start, as_of = d.timestamp(p.payment_start), d.timestamp(p.as_of)
     tx = f"""
-  SELECT mb.household_no, p.*,
+  SELECT mb.household_no, p.txn_time, p.txn_type, p.amount, p.status, p.bill_category,
+         p.direction,
          CAST(EXTRACT(YEAR FROM p.txn_time) * 12 + EXTRACT(MONTH FROM p.txn_time) AS INTEGER)
            AS month_idx
   FROM payments p JOIN members mb ON p.person_key = mb.person_key
@@ -90,7 +91,8 @@ def payment_ctes(d: Dialect, p: FeatureParams) -> list[tuple[str, str]]:
             f"\n  SELECT household_no, month_idx,\n    {monthly}\n"
             "  FROM pay_tx GROUP BY household_no, month_idx",
         ),
-        ("pay_households", "\n  SELECT DISTINCT household_no FROM pay_tx"),
+        # From the monthly rows, not the transactions: pay_tx is then read once, streaming.
+        ("pay_households", "\n  SELECT DISTINCT household_no FROM pay_monthly"),
         ("pay_grid", grid),
         (
             "pay_raw",

@@ -108,3 +108,18 @@ def test_text_literals_are_escaped_for_each_dialect():
     # Spark joins adjacent literals, so a quote is escaped with a backslash.
     assert SPARK.text("it's") == "'it\\'s'"
     assert SPARK.text("a\\b") == "'a\\\\b'"
+
+
+def test_score_and_train_refuse_an_unknown_engine(sqlite_ws):
+    from typer.testing import CliRunner
+
+    from creditfarm.cli import app
+
+    for command in ("score", "train"):
+        result = CliRunner().invoke(app, [command, "--engine", "hadoop"])
+        assert result.exit_code == 2
+        assert "--engine must be local or spark" in result.output
+    with pytest.raises(ValueError, match="local or spark"):
+        from creditfarm.scoring.run import score_households
+
+        score_households(sqlite_ws, engine="hadoop")

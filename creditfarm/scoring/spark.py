@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from creditfarm.features.build import build_features, data_date, feature_params, feature_set
+from creditfarm.features.build import data_date, feature_params, feature_set
 from creditfarm.features.engine.spark import (
     DEFAULT_MASTER,
     SparkEngine,
@@ -30,7 +30,7 @@ from creditfarm.policy.config import Policy
 from creditfarm.scoring.records import ScoreRun, assessment_rows, store_assessments
 from creditfarm.workspace import Workspace
 
-__all__ = ["RESULT_COLUMNS", "score_on_spark", "spark_assessment_rows", "spark_features"]
+__all__ = ["RESULT_COLUMNS", "score_on_spark", "spark_assessment_rows"]
 
 Progress = Callable[[int, int, str], None]
 
@@ -90,12 +90,6 @@ def _village_scorer(
         return frame
 
     return score_village
-
-
-def spark_features(ws: Workspace, spark: Any, *, as_of: date | None = None) -> Any:
-    """The feature set built by Spark jobs, gathered on the driver (for training or checks)."""
-    data, engine = spark_county(ws, spark)
-    return build_features(data, as_of=as_of or data_date(data), policy=ws.policy, engine=engine)
 
 
 def spark_assessment_rows(

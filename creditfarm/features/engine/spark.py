@@ -18,7 +18,7 @@ import pandas as pd
 
 from creditfarm.features.engine.dialects import SPARK
 from creditfarm.features.engine.params import FeatureParams
-from creditfarm.features.engine.relations import RELATIONS, relation_paths, write_relations
+from creditfarm.features.engine.relations import relation_paths, write_relations
 from creditfarm.features.engine.sql import feature_query, payment_span_query
 from creditfarm.storage import paystore
 
@@ -75,8 +75,6 @@ class SparkEngine:
     def __init__(self, spark: Any, *, relations_root: Path, payments_root: Path) -> None:
         self.spark = spark
         for name, path in relation_paths(Path(relations_root)).items():
-            if name not in RELATIONS:
-                continue
             spark.read.parquet(str(path)).createOrReplaceTempView(name)
         root = Path(payments_root)
         if paystore.payment_files(root):

@@ -198,7 +198,7 @@ def feature_params(*, as_of: date, snapshot: date, policy: Policy | None) -> Fea
             "house_type": _HOUSE,
         },
         industries=_INDUSTRY,
-        yes_values=tuple(_YES),
+        yes_values=tuple(sorted(_YES)),
         fraud_categories=tuple(policy.vetoes.fraud_categories) if policy else (),
         fraud_record_years=policy.vetoes.fraud_record_years if policy else None,
         poor_statuses=tuple(policy.poverty_product.statuses) if policy else _DEFAULT_POOR_STATUSES,

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -34,7 +34,6 @@ from creditfarm.storage import paystore
 from creditfarm.workspace import Workspace, open_workspace
 
 T = TypeVar("T")
-_ = Any
 
 
 def step(label: str, fn: Callable[[], T]) -> tuple[T, float]:
@@ -95,7 +94,6 @@ def on_spark(ws: Workspace, as_of: date | None, master: str, model_dir: Path | N
     print(f"  features: {took * max(cores, 1) / households * 1000:.3f} core-s per 1,000 households")
     if model_dir is None:
         return
-    ws.settings.model_dir = model_dir
     bundle = load_bundle(model_dir)
     parts = spark.sparkContext.broadcast(_model_parts(bundle))
     scorer = _village_scorer(parts, ws.policy, when)

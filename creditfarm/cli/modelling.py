@@ -43,6 +43,16 @@ class _Bar:
         self.progress.update(self.task, completed=done, total=total, description=label or "done")
 
 
+_ENGINE_HELP = "特征与评分引擎: local (DuckDB, 本机) | spark (Spark 作业)"
+_MASTER_HELP = "Spark master (引擎为 spark 时): local[2] | spark://主机:7077 | yarn"
+
+
+def _engine(value: str) -> str:
+    if value not in ("local", "spark"):
+        _common.fail(f"--engine must be local or spark, not {value!r}")
+    return value
+
+
 def _with_bar(title: str, step: Callable[[_Bar], T]) -> T:
     """Run a library step with a progress bar; its input errors become a clear exit."""
     from rich.progress import Progress
@@ -60,14 +70,20 @@ def train(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="数据日期 YYYY-MM-DD (默认: 数据中最新日期)")
     ] = None,
+    engine: Annotated[str, typer.Option("--engine", help=_ENGINE_HELP)] = "local",
+    master: Annotated[str, typer.Option("--master", help=_MASTER_HELP)] = "local[2]",
     db: DbOption = None,
 ) -> None:
     """训练违约模型（LightGBM，时间外验证），写入 models/<版本>/ 及模型卡，设为本工作区当前模型。"""
     from creditfarm.model.training import train_model
 
     when = _as_of(as_of)
+    kind = _engine(engine)
     ws = _common.workspace(db)
-    result = _with_bar("training", lambda bar: train_model(ws, as_of=when, progress=bar))
+    result = _with_bar(
+        "training",
+        lambda bar: train_model(ws, as_of=when, progress=bar, engine=kind, master=master),
+    )
     mm = result.metrics
     typer.echo(f"model {result.version} → {result.path}")
     for name in ("model", "baseline"):
@@ -88,16 +104,26 @@ def score(
     model_version: Annotated[
         str | None, typer.Option("--model", help="模型版本 (默认: 本工作区的当前模型)")
     ] = None,
+    engine: Annotated[str, typer.Option("--engine", help=_ENGINE_HELP)] = "local",
+    master: Annotated[str, typer.Option("--master", help=_MASTER_HELP)] = "local[2]",
     db: DbOption = None,
 ) -> None:
     """为每个已建档农户评分、定级、核定预授信额度并保存（保留历史）。"""
     from creditfarm.scoring.run import score_households
 
     when = _as_of(as_of)
+    kind = _engine(engine)
     ws = _common.workspace(db)
     run = _with_bar(
         "scoring",
-        lambda bar: score_households(ws, as_of=when, model_version=model_version, progress=bar),
+        lambda bar: score_households(
+            ws,
+            as_of=when,
+            model_version=model_version,
+            progress=bar,
+            engine=kind,
+            master=master,
+        ),
     )
     typer.echo(
         f"scored {run.households} filed households as of {run.as_of} with model "

@@ -58,6 +58,11 @@ class Ordinal:
     def labels(self) -> dict[int, str]:
         return {level.code: level.label for level in self.levels}
 
+    @property
+    def table(self) -> dict[str, int]:
+        """Word → level, in the table's order (what the feature SQL matches with)."""
+        return self._words()
+
     def _words(self) -> dict[str, int]:
         # Insertion order matters for words of equal length (the longest-match scan keeps it).
         return {word: level.code for level in self.levels for word in level.words}

@@ -28,7 +28,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from creditfarm.features.build import CountyData, build_features, data_date, load_county
+from creditfarm.features.build import (
+    CountyData,
+    FeatureEngine,
+    build_features,
+    data_date,
+    load_county,
+)
 from creditfarm.features.catalogue import FEATURE_NAMES
 from creditfarm.model import metrics as m
 from creditfarm.model.artefacts import make_version, save_model
@@ -134,14 +140,21 @@ def check_bads(y: Any, *, in_time: Any) -> None:
             raise TooFewBadsError(part, found, needed, int(rows.sum()))
 
 
-def training_set(data: CountyData, *, observed: list[date], policy: Policy | None) -> TrainingSet:
-    """Features as of each observation date joined to the labels of the window after it."""
+def training_set(
+    data: CountyData,
+    *,
+    observed: list[date],
+    policy: Policy | None,
+    engine: FeatureEngine | None = None,
+) -> TrainingSet:
+    """Features as of each observation date joined to the labels of the window after it
+    (``engine``: where features are built, default the local DuckDB engine)."""
     parts, ys, hhs, dates, thin = [], [], [], [], []
     for when in observed:
         labels = build_labels(data, observed=when)
         if labels.empty:
             continue
-        fs = build_features(data, as_of=when, policy=policy)
+        fs = build_features(data, as_of=when, policy=policy, engine=engine)
         rows = labels.index.intersection(fs.X.index)
         parts.append(fs.X.loc[rows])
         ys.append(labels.loc[rows, "bad"].to_numpy())
@@ -212,8 +225,13 @@ def train_model(
     as_of: date | None = None,
     progress: Progress | None = None,
     observations: int = OBSERVATIONS,
+    engine: str = "local",
+    master: str | None = None,
 ) -> TrainResult:
-    """Train, validate out of time, compare with the scorecard, write ``models/<version>/``."""
+    """Train, validate out of time, compare with the scorecard, write ``models/<version>/``.
+
+    ``engine="spark"``: features are built as Spark jobs (``master``, default ``local[2]``) and
+    gathered here; the model is trained on this machine."""
     from creditfarm.model.fairness import fairness_tables, household_groups
 
     steps = 5
@@ -223,11 +241,19 @@ def train_model(
             progress(k, steps, label)
 
     policy = ws.policy
-    data = load_county(ws)
+    runner: FeatureEngine | None = None
+    if engine == "spark":
+        from creditfarm.features.engine.spark import DEFAULT_MASTER, spark_county, spark_session
+
+        data, runner = spark_county(ws, spark_session(master or DEFAULT_MASTER))
+    elif engine == "local":
+        data = load_county(ws)
+    else:
+        raise ValueError(f"engine must be local or spark, not {engine!r}")
     as_of = as_of or data_date(data)
     observed = observation_dates(as_of, count=observations, months=HORIZON_MONTHS)
     step(0, "features and labels")
-    ts = training_set(data, observed=observed, policy=policy)
+    ts = training_set(data, observed=observed, policy=policy, engine=runner)
     oot_date = observed[-1]
     is_oot = ts.observed == oot_date
     in_time = ~is_oot
@@ -250,7 +276,7 @@ def train_model(
     y_oot = ts.y[is_oot]
     thin_oot = ts.thin_file[is_oot]
     step(3, "scoring population, PSI, fairness")
-    current = build_features(data, as_of=as_of, policy=policy)
+    current = build_features(data, as_of=as_of, policy=policy, engine=runner)
     outcomes, X_now = score_features(current, model=model, policy=policy)
     p_train = model.predict_proba(ts.X[in_time])[:, 1]
     groups = household_groups(data, current.meta.loc[X_now.index])

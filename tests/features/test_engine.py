@@ -5,7 +5,6 @@ county of edge cases, at several as-of dates."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -16,9 +15,8 @@ from creditfarm.features.engine.dialects import DUCKDB, SPARK
 from creditfarm.model.labels import observation_dates
 from tests.helpers import reference_features as reference
 from tests.helpers.feature_oracle import assert_same_features, make_edge_county
+from tests.helpers.paths import SAMPLE_DATA
 from tests.helpers.risk_county import make_county
-
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
 
 def _compare(ws, dates: list[date]) -> None:
@@ -35,7 +33,7 @@ def _compare(ws, dates: list[date]) -> None:
 def test_engine_matches_the_pandas_features_on_the_sample_county(sqlite_ws):
     from creditfarm.ingest import ingest_folder
 
-    ingest_folder(sqlite_ws, SAMPLE)
+    ingest_folder(sqlite_ws, SAMPLE_DATA)
     snapshot = load_county(sqlite_ws).snapshot
     dates = [*observation_dates(snapshot, count=4), snapshot, date(2019, 12, 31)]
     new, old = load_county(sqlite_ws), reference.load_county(sqlite_ws)

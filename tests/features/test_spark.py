@@ -27,10 +27,11 @@ from creditfarm.storage.models import Assessment
 from creditfarm.workspace import Workspace, open_workspace
 from tests.conftest import make_settings
 from tests.helpers.feature_oracle import assert_same_features, make_edge_county
+from tests.helpers.paths import ROOT as REPO
+from tests.helpers.paths import SAMPLE_DATA
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
-REPO = Path(__file__).resolve().parents[1]
 MODEL = (REPO / "models" / "LATEST").read_text(encoding="utf-8").strip()
 
 
@@ -47,7 +48,7 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
     tmp = tmp_path_factory.mktemp("spark-county")
     ws = open_workspace(make_settings(tmp))
-    ingest_folder(ws, REPO / "sample_data")
+    ingest_folder(ws, SAMPLE_DATA)
     shutil.copytree(REPO / "models" / MODEL, Path(ws.model_dir) / MODEL)
     return ws
 

@@ -17,12 +17,12 @@ from creditfarm.workspace import Workspace
 from tests.helpers.county import (
     VILLAGES,
     Member,
-    add_gov,
     add_loans,
     add_payments,
     add_regions,
     person_key,
 )
+from tests.helpers.county import add_gov as _add_gov
 from tests.helpers.county import add_household as _add_household
 
 
@@ -47,6 +47,17 @@ def assert_same_features(got: _Features, want: _Features, *, tol: float = 1e-9) 
         pd.testing.assert_series_equal(
             got.meta[name], want.meta[name], check_names=False, obj=f"meta[{name!r}]"
         )
+
+
+def add_gov(ws: Workspace, rows: list[dict[str, Any]]) -> None:
+    """Government rows, each with a natural key of its own."""
+    _add_gov(
+        ws,
+        [
+            {"natural_key": f"k{i}-{r['person_key'][:8]}-{r['source']}", **r}
+            for i, r in enumerate(rows)
+        ],
+    )
 
 
 _ARCHIVE_DEFAULTS = {"head_name": "张三", "filed_date": date(2019, 3, 1), "household_size": None}

@@ -1,16 +1,19 @@
-"""Per-source record builders: validated rows → the records one file writes (a ``Batch``).
+"""Per-source record builders: a file's validated rows → the records it writes (a ``Batch``).
 
-Builders read what earlier files stored (villages, 户籍 members, cards, points) to resolve and
-link, quarantine the rows that cannot be, and count links and warnings in the ``Outcome``;
-they write nothing (``write`` does). The sources whose rows each name one person by resident
-ID and become one row of one table (cards, loans, blacklist, government records) are driven by
-a declarative table, ``PERSON_RECORDS``; regions, points, 户籍, archives and payments have
-their own builders.
+Builders work on whole columns in the import's work database (DuckDB, ``rowstore``): they
+read what earlier files stored (villages, 户籍 members, cards, points; ``linkage.Lookups``) to
+resolve and link, hash IDs and card numbers once per distinct value, defer the rows that
+cannot be linked to the quarantine (``Outcome.defer``), and count links and warnings in the
+``Outcome``; they write nothing (``write`` does). The sources whose rows each name one person
+by resident ID and become one row of one table (cards, loans, blacklist, government records)
+are driven by a declarative table, ``PERSON_RECORDS``; regions, points, 户籍, archives and
+payments have their own builders.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,23 +21,23 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-import pandas as pd
-from sqlalchemy import Table, select
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
-from creditfarm.identity import birth_date_from_id, gender_from_id, mask_card
 from creditfarm.ingest.contract import GOVERNMENT_SOURCES, Source
 from creditfarm.ingest.linkage import (
     KeyHasher,
+    Lookups,
     VillageResolver,
-    card_persons,
-    direction_for,
-    person_households,
+    direction_table,
+    village_table,
 )
-from creditfarm.ingest.normalize import normalize_cell
 from creditfarm.ingest.outcome import REASONS, Outcome, Problem
-from creditfarm.ingest.readers import RawTable
-from creditfarm.ingest.validate import ParsedRow, check_card
+from creditfarm.ingest.readers import TableReader
+from creditfarm.ingest.rowstore import RowStore, quote
 from creditfarm.storage.models import (
     Archive,
     Blacklist,
@@ -50,7 +53,8 @@ from creditfarm.storage.models import (
 __all__ = ["BUILDERS", "PERSON_RECORDS", "Batch", "Context", "PersonRecords", "Upsert", "build"]
 
 _VILLAGE_CODE_RE = re.compile(r"^\d{12}$")
-_HEAD_RELATIONS = {"户主", "本人"}
+_CARD_RE = re.compile(r"^\d{12,19}$")
+_HEAD_RELATIONS = ("户主", "本人")
 _REGION = Region.__table__  # type: ignore[attr-defined]
 _POINT = Point.__table__  # type: ignore[attr-defined]
 _HOUSEHOLD = Household.__table__  # type: ignore[attr-defined]
@@ -60,24 +64,40 @@ _ARCHIVE = Archive.__table__  # type: ignore[attr-defined]
 
 @dataclass
 class Context:
-    """What a builder works with: the file's transaction (read only here), the keyed-hash
-    secret, and the run its records carry."""
+    """What a builder works with: the file's SQL transaction (read only here), the work
+    database and its lookups, the keyed-hash secret, and the run its records carry."""
 
     conn: Connection
     secret: str
     run_id: int
+    con: duckdb.DuckDBPyConnection
+    lookups: Lookups
     hasher: KeyHasher = field(init=False)
 
     def __post_init__(self) -> None:
         self.hasher = KeyHasher(self.secret)
+        self.hasher.install(self.con)
+
+    def lookup(self, name: str) -> str:
+        return self.lookups.table(self.conn, name)
+
+    def sql(self, query: str, **tables: pa.Table) -> pa.Table:
+        """``query`` over the work database, with ``tables`` registered by name meanwhile."""
+        for name, data in tables.items():
+            self.con.register(name, data)
+        try:
+            return self.con.sql(query).to_arrow_table()
+        finally:
+            for name in tables:
+                self.con.unregister(name)
 
 
 @dataclass
 class Upsert:
-    """Records for one table, upserted on ``keys``."""
+    """Records for one table (columns named as the table's), upserted on ``keys``."""
 
     table: Table
-    rows: list[dict[str, Any]]
+    rows: pa.Table
     keys: tuple[str, ...]
     keep_when_null: tuple[str, ...] = ()  # columns a null must not overwrite
 
@@ -88,128 +108,170 @@ class Batch:
 
     upserts: list[Upsert] = field(default_factory=list)
     relink_archives: bool = False  # 户籍 changed: point archives at their households again
-    payments: pd.DataFrame | None = None  # for the Parquet store, not SQL
+    payments: str | None = None  # work-database table of payment records, for Parquet
 
 
-Builder = Callable[[Context, RawTable, list[ParsedRow], Outcome], Batch]
+Builder = Callable[[Context, TableReader, RowStore, Outcome], Batch]
 
 
 def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date | datetime) else value
 
 
-def _village(
-    resolver: VillageResolver, values: dict[str, Any], table: RawTable
-) -> tuple[str | None, Problem | None, bool]:
-    """(code, problem, given): the row's village, resolved through regions when it names one."""
-    code = values.get("village_code")
-    town, village = values.get("town_name"), values.get("village_name")
-    if not code and not village:
-        return None, None, False
-    found, why = resolver.resolve(code, town, village)
-    if found is None:
-        header = table.header_for("village_code" if code else "village_name") or "village_code"
-        return None, Problem(header, "unknown_village", why), True
-    return found, None, True
+def _defer(out: Outcome, rows: pa.Table, problem: Callable[[dict[str, Any]], Problem]) -> None:
+    for row in rows.to_pylist():
+        out.defer(row["_line"], problem(row))
+
+
+_PLACE = ("village_code", "town_name", "village_name")
+
+
+def _place(rows: RowStore, name: str, alias: str = "") -> str:
+    """A village column of the rows, or NULL for a source without it (points: code only)."""
+    if name in rows.schema.names:
+        return f"{alias}{quote(name)}"
+    return "NULL::VARCHAR"
+
+
+def _villages(ctx: Context, rows: RowStore) -> tuple[pa.Table, str]:
+    """The village of each distinct (code, town, village) the rows name (``village_table``),
+    and the join that gives each row ``m.found``, ``m.why`` and ``m.given``."""
+    columns = ", ".join(_place(rows, name) for name in _PLACE)
+    triples = ctx.con.execute(f"SELECT DISTINCT {columns} FROM {rows.name}").fetchall()
+    join = "LEFT JOIN vmap m ON " + " AND ".join(
+        f"{_place(rows, name, 'r.')} IS NOT DISTINCT FROM m.{name}" for name in _PLACE
+    )
+    return village_table(VillageResolver.load(ctx.conn), triples), join
+
+
+def _unknown_village(table: TableReader) -> Callable[[dict[str, Any]], Problem]:
+    def problem(row: dict[str, Any]) -> Problem:
+        named = "village_code" if row["has_code"] else "village_name"
+        return Problem(table.header_for(named) or "village_code", "unknown_village", row["why"])
+
+    return problem
+
+
+def _keys(column: str, rows: str, alias: str) -> str:
+    """A CTE ``alias`` (v, k): the keyed hash of each distinct non-null ``column``."""
+    return (
+        f"{alias} AS (SELECT v, cf_key(v) AS k FROM "
+        f"(SELECT DISTINCT {quote(column)} AS v FROM {rows} WHERE {quote(column)} IS NOT NULL))"
+    )
 
 
 # ---------------------------------------------------------------- sources with their own rules
 
 
-def _regions(ctx: Context, table: RawTable, rows: list[ParsedRow], out: Outcome) -> Batch:
-    records = []
-    for row, v, extra in rows:
-        if not _VILLAGE_CODE_RE.match(v["village_code"]):
-            header = table.header_for("village_code") or "village_code"
-            out.reject(row, [Problem(header, "bad_code", "村代码应为 12 位统计用区划代码")], table)
-            continue
-        records.append(
-            {
-                "village_code": v["village_code"],
-                "village_name": v["village_name"],
-                "town_code": v["town_code"] or v["village_code"][:9],
-                "town_name": v["town_name"],
-                "county_code": v["county_code"] or v["village_code"][:6],
-                "county_name": v["county_name"],
-                "extra": extra,
-                "run_id": ctx.run_id,
-            }
-        )
-    out.accepted = len(records)
+def _regions(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) -> Batch:
+    codes = [
+        r[0] for r in ctx.con.execute(f"SELECT DISTINCT village_code FROM {rows.name}").fetchall()
+    ]
+    ok = pa.table(
+        {
+            "village_code": pa.array(codes, pa.string()),
+            "ok": pa.array([bool(_VILLAGE_CODE_RE.match(c)) for c in codes], pa.bool_()),
+        }
+    )
+    header = table.header_for("village_code") or "village_code"
+    bad = ctx.sql(
+        f"SELECT _line FROM {rows.name} JOIN ok USING (village_code) WHERE NOT ok ORDER BY _line",
+        ok=ok,
+    )
+    _defer(out, bad, lambda _: Problem(header, "bad_code", "村代码应为 12 位统计用区划代码"))
+    records = ctx.sql(
+        f"""SELECT village_code, village_name,
+                   coalesce(town_code, substr(village_code, 1, 9)) AS town_code, town_name,
+                   coalesce(county_code, substr(village_code, 1, 6)) AS county_code, county_name,
+                   coalesce(_extra, '{{}}') AS extra, {ctx.run_id}::BIGINT AS run_id
+            FROM {rows.name} JOIN ok USING (village_code) WHERE ok ORDER BY _line""",
+        ok=ok,
+    )
+    out.accepted = records.num_rows
     return Batch([Upsert(_REGION, records, ("village_code",))])
 
 
-def _points(ctx: Context, table: RawTable, rows: list[ParsedRow], out: Outcome) -> Batch:
-    resolver = VillageResolver.load(ctx.conn)
-    records = []
-    for row, v, extra in rows:
-        code, problem, _ = _village(resolver, v, table)
-        if problem:
-            out.reject(row, [problem], table)
-            continue
-        records.append(
-            {
-                "point_id": v["point_id"],
-                "village_code": code,
-                "opened_date": v["opened_date"],
-                "operator": v["operator"],
-                "status": v["status"],
-                "extra": extra,
-                "run_id": ctx.run_id,
-            }
-        )
-    out.accepted = len(records)
+def _points(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) -> Batch:
+    vmap, join = _villages(ctx, rows)
+    joined = f"""SELECT r.*, m.found, m.why, coalesce(m.given, false) AS given,
+                        r.village_code IS NOT NULL AS has_code
+                 FROM {rows.name} r {join}"""
+    bad = ctx.sql(
+        f"SELECT _line, why, has_code FROM ({joined}) WHERE given AND found IS NULL ORDER BY _line",
+        vmap=vmap,
+    )
+    _defer(out, bad, _unknown_village(table))
+    records = ctx.sql(
+        f"""SELECT point_id, found AS village_code, opened_date, operator, status,
+                   coalesce(_extra, '{{}}') AS extra, {ctx.run_id}::BIGINT AS run_id
+            FROM ({joined}) WHERE NOT (given AND found IS NULL) ORDER BY _line""",
+        vmap=vmap,
+    )
+    out.accepted = records.num_rows
     return Batch([Upsert(_POINT, records, ("point_id",))])
 
 
-def _hukou(ctx: Context, table: RawTable, rows: list[ParsedRow], out: Outcome) -> Batch:
-    resolver = VillageResolver.load(ctx.conn)
-    persons: list[dict[str, Any]] = []
-    households: dict[str, dict[str, Any]] = {}
-    for row, v, extra in rows:
-        code, problem, given = _village(resolver, v, table)
-        if problem or not given:
-            problem = problem or Problem("village_code", "missing_required", "缺少村代码和村名")
-            out.reject(row, [problem], table)
-            continue
-        id_number = v["id_number"]
-        key = ctx.hasher(id_number)
-        is_head = normalize_cell(v["relation_to_head"]) in _HEAD_RELATIONS
-        hh = households.setdefault(
-            v["household_no"],
-            {
-                "household_no": v["household_no"],
-                "village_code": code,
-                "head_person_key": None,
-                "run_id": ctx.run_id,
-            },
+def _hukou(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) -> Batch:
+    vmap, join = _villages(ctx, rows)
+    joined = f"""SELECT r.*, m.found, m.why, coalesce(m.given, false) AS given,
+                        r.village_code IS NOT NULL AS has_code
+                 FROM {rows.name} r {join}"""
+    bad = ctx.sql(
+        f"SELECT _line, why, has_code, given FROM ({joined}) WHERE found IS NULL ORDER BY _line",
+        vmap=vmap,
+    )
+    unknown = _unknown_village(table)
+
+    def problem(row: dict[str, Any]) -> Problem:
+        if not row["given"]:
+            return Problem("village_code", "missing_required", "缺少村代码和村名")
+        return unknown(row)
+
+    _defer(out, bad, problem)
+    ctx.con.register("vmap", vmap)
+    try:
+        ctx.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE hukou_ok AS
+                WITH {_keys("id_number", rows.name, "idk")}
+                SELECT j._line, j.household_no, j.found AS village_code, idk.k AS person_key,
+                       j.relation_to_head IN ('{_HEAD_RELATIONS[0]}', '{_HEAD_RELATIONS[1]}')
+                           AS is_head,
+                       j.id_number, j.name, j.relation_to_head, j.birth_date, j.gender,
+                       j.ethnicity, j._extra
+                FROM ({joined}) j JOIN idk ON idk.v = j.id_number
+                WHERE j.found IS NOT NULL"""
         )
-        if is_head:
-            hh["head_person_key"], hh["village_code"] = key, code
-        persons.append(
-            {
-                "person_key": key,
-                "id_number": id_number,
-                "name": v["name"],
-                "household_no": v["household_no"],
-                "relation_to_head": v["relation_to_head"],
-                "village_code": code,
-                "birth_date": v["birth_date"] or birth_date_from_id(id_number),
-                "gender": v["gender"] or gender_from_id(id_number),
-                "ethnicity": v["ethnicity"],
-                "extra": extra,
-                "run_id": ctx.run_id,
-            }
+    finally:
+        ctx.con.unregister("vmap")
+    try:
+        # A household is filed where its first row puts it, unless a head row says where;
+        # the last head row wins (rows in file order, as one row after another would).
+        households = ctx.sql(
+            f"""SELECT household_no,
+                       CASE WHEN bool_or(is_head)
+                            THEN arg_max(village_code, _line) FILTER (WHERE is_head)
+                            ELSE arg_min(village_code, _line) END AS village_code,
+                       arg_max(person_key, _line) FILTER (WHERE is_head) AS head_person_key,
+                       {ctx.run_id}::BIGINT AS run_id
+                FROM hukou_ok GROUP BY household_no ORDER BY min(_line)"""
         )
-    out.accepted = out.linked = len(persons)
+        persons = ctx.sql(
+            f"""SELECT person_key, id_number, name, household_no, relation_to_head, village_code,
+                       coalesce(birth_date, make_date(
+                           CAST(substr(id_number, 7, 4) AS INTEGER),
+                           CAST(substr(id_number, 11, 2) AS INTEGER),
+                           CAST(substr(id_number, 13, 2) AS INTEGER))) AS birth_date,
+                       coalesce(gender, CASE WHEN CAST(substr(id_number, 17, 1) AS INTEGER) % 2 = 1
+                                             THEN '男' ELSE '女' END) AS gender,
+                       ethnicity, coalesce(_extra, '{{}}') AS extra, {ctx.run_id}::BIGINT AS run_id
+                FROM hukou_ok ORDER BY _line"""
+        )
+    finally:
+        ctx.con.execute("DROP TABLE IF EXISTS hukou_ok")
+    out.accepted = out.linked = persons.num_rows
     # A household file without its head's row must not erase the head a former file gave.
     upserts = [
-        Upsert(
-            _HOUSEHOLD,
-            list(households.values()),
-            ("household_no",),
-            keep_when_null=("head_person_key",),
-        ),
+        Upsert(_HOUSEHOLD, households, ("household_no",), keep_when_null=("head_person_key",)),
         Upsert(_PERSON, persons, ("person_key",)),
     ]
     return Batch(upserts, relink_archives=True)
@@ -228,88 +290,150 @@ _ARCHIVE_TEXTS = (
 )
 
 
-def _archive(ctx: Context, table: RawTable, rows: list[ParsedRow], out: Outcome) -> Batch:
-    resolver = VillageResolver.load(ctx.conn)
-    member_of = person_households(ctx.conn)
-    village_of: dict[str | None, str | None] = {
-        no: code
-        for no, code in ctx.conn.execute(
-            select(_HOUSEHOLD.c.household_no, _HOUSEHOLD.c.village_code)
-        )
-    }
-    name_of: dict[str, str] = {
-        key: name for key, name in ctx.conn.execute(select(_PERSON.c.person_key, _PERSON.c.name))
-    }
+def _archive(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) -> Batch:
+    vmap, join = _villages(ctx, rows)
+    persons, households = ctx.lookup("persons"), ctx.lookup("households")
     numeric = [c.name for c in table.source.columns if c.type in ("amount", "number", "int")]
-    records = []
-    for row, v, extra in rows:
-        code, problem, _ = _village(resolver, v, table)
-        if problem:
-            out.reject(row, [problem], table)
-            continue
-        key = ctx.hasher(v["head_id_number"])
-        household = member_of.get(key)
-        record = {name: v[name] for name in (*_ARCHIVE_TEXTS, *numeric)}
-        record.update(
-            head_person_key=key,
-            household_no=household,
-            filed_date=v["filed_date"],
-            village_code=code or village_of.get(household),
-            extra=extra,
-            run_id=ctx.run_id,
-        )
-        records.append(record)
-        out.linked += household is not None
-        if household is not None and name_of.get(key) != v["head_name"]:
-            # Same ID, another name than 户籍 gives: kept (the ID is the key) but counted.
-            out.warnings["head_name_differs_from_hukou"] += 1
-        if code and household is not None and village_of.get(household) != code:
-            out.warnings["village_differs_from_hukou"] += 1
-    out.accepted = len(records)
+    joined = f"""SELECT r.*, m.found, m.why, coalesce(m.given, false) AS given,
+                        r.village_code IS NOT NULL AS has_code
+                 FROM {rows.name} r {join}"""
+    bad = ctx.sql(
+        f"SELECT _line, why, has_code FROM ({joined}) WHERE given AND found IS NULL ORDER BY _line",
+        vmap=vmap,
+    )
+    _defer(out, bad, _unknown_village(table))
+    copied = ", ".join(f"j.{quote(name)}" for name in (*_ARCHIVE_TEXTS, *numeric))
+    records = ctx.sql(
+        f"""WITH {_keys("head_id_number", rows.name, "idk")}
+            SELECT {copied}, idk.k AS head_person_key, p.household_no AS household_no,
+                   j.filed_date, coalesce(j.found, h.village_code) AS village_code,
+                   coalesce(j._extra, '{{}}') AS extra, {ctx.run_id}::BIGINT AS run_id,
+                   p.household_no IS NOT NULL
+                       AND p.name IS DISTINCT FROM j.head_name AS name_differs,
+                   j.found IS NOT NULL AND p.household_no IS NOT NULL
+                       AND h.village_code IS DISTINCT FROM j.found AS village_differs
+            FROM ({joined}) j
+            JOIN idk ON idk.v = j.head_id_number
+            LEFT JOIN {persons} p ON p.person_key = idk.k
+            LEFT JOIN {households} h ON h.household_no = p.household_no
+            WHERE NOT (j.given AND j.found IS NULL)
+            ORDER BY j._line""",
+        vmap=vmap,
+    )
+    out.linked += int(pc.sum(records["household_no"].is_valid().cast(pa.int64())).as_py() or 0)
+    for code, column in (
+        ("head_name_differs_from_hukou", "name_differs"),
+        ("village_differs_from_hukou", "village_differs"),
+    ):
+        count = int(pc.sum(records[column].cast(pa.int64())).as_py() or 0)
+        if count:
+            out.warnings[code] += count
+    records = records.drop_columns(["name_differs", "village_differs"])
+    out.accepted = records.num_rows
     return Batch([Upsert(_ARCHIVE, records, ("head_person_key",))])
 
 
-def _payments(ctx: Context, table: RawTable, rows: list[ParsedRow], out: Outcome) -> Batch:
-    known = person_households(ctx.conn)
-    cards = card_persons(ctx.conn)
-    points = set(ctx.conn.execute(select(_POINT.c.point_id)).scalars())
-    records = []
-    for row, v, extra in rows:
-        card, problem = check_card(v, row, table)
-        if problem:
-            out.reject(row, [problem], table)
-            continue
-        card_key = ctx.hasher(card) if card else None
-        person: str | None = ctx.hasher(v["id_number"]) if v["id_number"] else None
-        if person is None:
-            person = cards.get(card_key) if card_key else None
-            if person is None:
-                header = table.header_for("card_no") or "card_no"
-                out.reject(row, [Problem(header, "unknown_card", REASONS["unknown_card"])], table)
-                continue
-        if points and v["point_id"] not in points:
-            out.warnings["unknown_point"] += 1
-        if extra:
-            out.warnings["payment_extra_columns_not_stored"] += 1
-        records.append(
-            {
-                "txn_id": v["txn_id"],
-                "point_id": v["point_id"],
-                "txn_time": v["txn_time"],
-                "txn_type": v["txn_type"],
-                "amount": v["amount"],
-                "status": v["status"],
-                "person_key": person,
-                "card_key": card_key,
-                "point_village_code": v["point_village_code"],
-                "bill_category": v["bill_category"],
-                "direction": direction_for(v["txn_type"], v["direction"]),
-                "run_id": ctx.run_id,
-            }
+def _card_checks(ctx: Context, rows: RowStore) -> pa.Table:
+    """Each distinct card number as ``check_card`` sees it: without spaces or dashes, and
+    whether it is 12–19 digits."""
+    raw = [
+        r[0]
+        for r in ctx.con.execute(
+            f"SELECT DISTINCT card_no FROM {rows.name} WHERE card_no IS NOT NULL"
+        ).fetchall()
+    ]
+    cards = [re.sub(r"[\s-]", "", value) for value in raw]
+    return pa.table(
+        {
+            "card_no": pa.array(raw, pa.string()),
+            "card": pa.array(cards, pa.string()),
+            "card_ok": pa.array([bool(_CARD_RE.match(c)) for c in cards], pa.bool_()),
+        }
+    )
+
+
+_CARD_PROBLEM = """CASE WHEN r.card_no IS NULL THEN NULL
+                        WHEN r._card_numeric AND length(c.card) >= 16 THEN 'card_excel_number'
+                        WHEN NOT c.card_ok THEN 'card_format' END"""
+
+
+def _card_problem(table: TableReader) -> Callable[[dict[str, Any]], Problem]:
+    header = table.header_for("card_no") or "card_no"
+
+    def problem(row: dict[str, Any]) -> Problem:
+        reason = row["card_problem"]
+        if reason == "card_excel_number":
+            return Problem(header, reason, REASONS["card_excel_number"])
+        if reason == "card_format":
+            return Problem(header, reason, "卡号应为 12–19 位数字")
+        return Problem(header, "unknown_card", REASONS["unknown_card"])
+
+    return problem
+
+
+def _payments(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) -> Batch:
+    persons, cards, points = ctx.lookup("persons"), ctx.lookup("cards"), ctx.lookup("points")
+    checks = _card_checks(ctx, rows)
+    pairs = ctx.con.execute(f"SELECT DISTINCT txn_type, direction FROM {rows.name}").fetchall()
+    ctx.con.register("card_checks", checks)
+    ctx.con.register("directions", direction_table(pairs))
+    try:
+        ctx.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE pay_linked AS
+                WITH {_keys("id_number", rows.name, "idk")},
+                     cardk AS (SELECT v, cf_key(v) AS k FROM (SELECT DISTINCT card AS v
+                               FROM card_checks WHERE card_ok))
+                SELECT r._line, r.txn_id, r.point_id, r.txn_time, r.txn_type, r.amount, r.status,
+                       r.point_village_code, r.bill_category, d.dir AS direction,
+                       r._extra IS NOT NULL AS has_extra,
+                       {_CARD_PROBLEM} AS card_problem,
+                       CASE WHEN {_CARD_PROBLEM} IS NULL THEN cardk.k END AS card_key,
+                       CASE WHEN r.id_number IS NOT NULL THEN idk.k ELSE lc.person_key END
+                           AS person_key
+                FROM {rows.name} r
+                LEFT JOIN card_checks c ON c.card_no = r.card_no
+                LEFT JOIN cardk ON cardk.v = c.card
+                LEFT JOIN idk ON idk.v = r.id_number
+                LEFT JOIN {cards} lc ON lc.card_key = cardk.k
+                LEFT JOIN directions d ON d.txn_type IS NOT DISTINCT FROM r.txn_type
+                    AND d.direction IS NOT DISTINCT FROM r.direction"""
         )
-        out.linked += known.get(person) is not None
-    out.accepted = len(records)
-    return Batch(payments=pd.DataFrame.from_records(records) if records else None)
+    finally:
+        ctx.con.unregister("card_checks")
+        ctx.con.unregister("directions")
+    bad = ctx.sql(
+        "SELECT _line, card_problem FROM pay_linked "
+        "WHERE card_problem IS NOT NULL OR person_key IS NULL ORDER BY _line"
+    )
+    _defer(out, bad, _card_problem(table))
+    known_points = ctx.con.execute(f"SELECT count(*) FROM {points}").fetchall()[0]
+    stats = ctx.con.execute(
+        f"""SELECT count(*),
+                   count(*) FILTER (WHERE p.household_no IS NOT NULL),
+                   count(*) FILTER (WHERE has_extra),
+                   count(*) FILTER (WHERE pt.point_id IS NULL)
+            FROM pay_linked r
+            LEFT JOIN {persons} p ON p.person_key = r.person_key
+            LEFT JOIN {points} pt ON pt.point_id = r.point_id
+            WHERE r.card_problem IS NULL AND r.person_key IS NOT NULL"""
+    ).fetchall()[0]
+    accepted, linked, extras, unknown_points = (int(x) for x in stats)
+    if known_points[0] and unknown_points:
+        out.warnings["unknown_point"] += unknown_points
+    if extras:
+        out.warnings["payment_extra_columns_not_stored"] += extras
+    out.linked += linked
+    out.accepted = accepted
+    ctx.con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE pay_records AS
+            SELECT txn_id, point_id, date_trunc('second', txn_time) AS txn_time, txn_type,
+                   amount, status, person_key, card_key, point_village_code, bill_category,
+                   direction, {ctx.run_id}::BIGINT AS run_id
+            FROM pay_linked WHERE card_problem IS NULL AND person_key IS NOT NULL
+            ORDER BY _line"""
+    )
+    ctx.con.execute("DROP TABLE pay_linked")
+    return Batch(payments="pay_records" if accepted else None)
 
 
 # ---------------------------------------------------------------- one person, one row
@@ -319,19 +443,48 @@ def _payments(ctx: Context, table: RawTable, rows: list[ParsedRow], out: Outcome
 class PersonRecords:
     """A source whose rows each name one person by ``id_number`` and become one row of
     ``table``: the ``copied`` contract columns as they are, ``person_key``, the columns
-    ``derive`` returns (or the ``Problem`` that quarantines the row), extras and the run."""
+    ``derive`` adds to the rows' query (or the ``Problem`` that quarantines a row), extras
+    and the run."""
 
     table: Table
     keys: tuple[str, ...]
     copied: tuple[str, ...] = ()
-    derive: Callable[[Context, RawTable, ParsedRow], dict[str, Any] | Problem] | None = None
+    derive: Callable[[Context, TableReader, pa.Table, Outcome], pa.Table] | None = None
 
 
-def _card_columns(ctx: Context, table: RawTable, parsed: ParsedRow) -> dict[str, Any] | Problem:
-    card, problem = check_card(parsed.values, parsed.row, table)
-    if problem or card is None:
-        return problem or Problem("card_no", "missing_required")
-    return {"card_key": ctx.hasher(card), "card_masked": mask_card(card)}
+def _card_columns(ctx: Context, table: TableReader, rows: pa.Table, out: Outcome) -> pa.Table:
+    """card_key and card_masked (前6后4) of each row's card; rows with a bad card deferred."""
+    checks = _card_checks_of(rows["card_no"])
+    joined = ctx.sql(
+        f"""WITH cardk AS (SELECT v, cf_key(v) AS k FROM (SELECT DISTINCT card AS v
+                           FROM checks WHERE card_ok))
+            SELECT r.*, {_CARD_PROBLEM} AS card_problem, cardk.k AS card_key,
+                   substr(c.card, 1, 6) || repeat('*', length(c.card) - 10)
+                       || substr(c.card, length(c.card) - 3) AS card_masked
+            FROM rows r
+            LEFT JOIN checks c ON c.card_no = r.card_no
+            LEFT JOIN cardk ON cardk.v = c.card
+            ORDER BY r._line""",
+        rows=rows,
+        checks=checks,
+    )
+    problem = pc.is_valid(joined["card_problem"])
+    _defer(out, joined.filter(problem).select(["_line", "card_problem"]), _card_problem(table))
+    kept = joined.filter(pc.invert(problem))
+    derived = {name: kept[name].combine_chunks() for name in ("card_key", "card_masked")}
+    return kept.drop_columns(["card_problem", "card_key", "card_masked"]), derived
+
+
+def _card_checks_of(cards: pa.ChunkedArray) -> pa.Table:
+    raw = [c for c in pc.unique(cards.drop_null()).to_pylist()]
+    clean = [re.sub(r"[\s-]", "", value) for value in raw]
+    return pa.table(
+        {
+            "card_no": pa.array(raw, pa.string()),
+            "card": pa.array(clean, pa.string()),
+            "card_ok": pa.array([bool(_CARD_RE.match(c)) for c in clean], pa.bool_()),
+        }
+    )
 
 
 def _natural_key(src: Source, values: dict[str, Any], secret: str) -> str:
@@ -339,16 +492,24 @@ def _natural_key(src: Source, values: dict[str, Any], secret: str) -> str:
     return hashlib.sha256(f"{secret}|{src.name}|{joined}".encode()).hexdigest()
 
 
-def _government_columns(
-    ctx: Context, table: RawTable, parsed: ParsedRow
-) -> dict[str, Any] | Problem:
-    src, v = table.source, parsed.values
+def _government_columns(ctx: Context, table: TableReader, rows: pa.Table, out: Outcome) -> pa.Table:
+    """source, natural_key (a hash of the source's key columns), record_date (its first date
+    column) and data (every contract column but the ID, as JSON)."""
+    src = table.source
+    names = [c.name for c in src.columns]
     date_cols = [c.name for c in src.columns if c.type == "date"]
-    return {
-        "source": src.name,
-        "natural_key": _natural_key(src, v, ctx.secret),
-        "record_date": v[date_cols[0]] if date_cols else None,
-        "data": {k: _json_value(x) for k, x in v.items() if k != "id_number"},
+    keys, data = [], []
+    for values in rows.select(names).to_pylist():
+        keys.append(_natural_key(src, values, ctx.secret))
+        data.append(json.dumps({k: _json_value(x) for k, x in values.items() if k != "id_number"}))
+    record_date = (
+        rows[date_cols[0]].combine_chunks() if date_cols else pa.nulls(rows.num_rows, pa.date32())
+    )
+    return rows, {
+        "source": pa.array([src.name] * rows.num_rows, pa.string()),
+        "natural_key": pa.array(keys, pa.string()),
+        "record_date": record_date,
+        "data": pa.array(data, pa.string()),
     }
 
 
@@ -384,21 +545,26 @@ PERSON_RECORDS: dict[str, PersonRecords] = {
 
 
 def _person_records(
-    spec: PersonRecords, ctx: Context, table: RawTable, rows: list[ParsedRow], out: Outcome
+    spec: PersonRecords, ctx: Context, table: TableReader, rows: RowStore, out: Outcome
 ) -> Batch:
-    known = person_households(ctx.conn)
-    records = []
-    for parsed in rows:
-        derived = spec.derive(ctx, table, parsed) if spec.derive else {}
-        if isinstance(derived, Problem):
-            out.reject(parsed.row, [derived], table)
-            continue
-        person = ctx.hasher(parsed.values["id_number"])
-        record = {name: parsed.values[name] for name in spec.copied}
-        record.update(person_key=person, **derived, extra=parsed.extra, run_id=ctx.run_id)
-        records.append(record)
-        out.linked += known.get(person) is not None
-    out.accepted = len(records)
+    persons = ctx.lookup("persons")
+    data = ctx.sql(
+        f"""WITH {_keys("id_number", rows.name, "idk")}
+            SELECT r.*, idk.k AS person_key, p.household_no IS NOT NULL AS linked
+            FROM {rows.name} r JOIN idk ON idk.v = r.id_number
+            LEFT JOIN {persons} p ON p.person_key = idk.k
+            ORDER BY r._line"""
+    )
+    derived: dict[str, pa.Array] = {}
+    if spec.derive is not None:
+        data, derived = spec.derive(ctx, table, data, out)
+    out.linked += int(pc.sum(data["linked"].cast(pa.int64())).as_py() or 0)
+    columns = {name: data[name] for name in (*spec.copied, "person_key")}
+    columns.update(derived)
+    columns["extra"] = pc.fill_null(data["_extra"], "{}")
+    columns["run_id"] = pa.array([ctx.run_id] * data.num_rows, pa.int64())
+    records = pa.table(columns)
+    out.accepted = records.num_rows
     return Batch([Upsert(spec.table, records, spec.keys)])
 
 
@@ -412,6 +578,7 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
-def build(ctx: Context, table: RawTable, rows: list[ParsedRow], out: Outcome) -> Batch:
-    """The records ``rows`` of ``table`` become (rows that cannot be linked are quarantined)."""
+def build(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) -> Batch:
+    """The records the rows of ``table`` become (rows that cannot be linked are deferred to
+    the quarantine)."""
     return BUILDERS[table.source.name](ctx, table, rows, out)

@@ -3,34 +3,50 @@ direction of a service-point transaction.
 
 A person links to the household that lists them in 户籍, whatever their relation to the head:
 an archive opened in the spouse's name therefore files the spouse's household.
+
+Whole columns link in the import's work database (DuckDB): keyed hashes are computed once per
+distinct value there (``KeyHasher.sql``), village names and money directions are resolved
+once per distinct combination by the same Python rules that resolve one row, and the tables
+linkage reads from SQL are copied into it once (``Lookups``) and kept until a file changes
+them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
+import duckdb
+import pyarrow as pa
 from sqlalchemy import exists, select, update
 from sqlalchemy.engine import Connection
 
 from creditfarm.identity import hash_key
 from creditfarm.ingest.normalize import normalize_cell
-from creditfarm.storage.models import Archive, Card, Person, Region
+from creditfarm.storage.models import Archive, Card, Household, Person, Point, Region
 
 _REGION = Region.__table__  # type: ignore[attr-defined]
 _PERSON = Person.__table__  # type: ignore[attr-defined]
 _CARD = Card.__table__  # type: ignore[attr-defined]
 _ARCHIVE = Archive.__table__  # type: ignore[attr-defined]
+_HOUSEHOLD = Household.__table__  # type: ignore[attr-defined]
+_POINT = Point.__table__  # type: ignore[attr-defined]
 
 __all__ = [
     "DIRECTION_BY_TXN_TYPE",
     "KeyHasher",
+    "Lookups",
     "VillageResolver",
     "card_persons",
     "direction_for",
+    "direction_table",
     "person_households",
     "relink_archives",
+    "village_table",
 ]
 
 # Money direction seen from the cardholder's account, when the export has no direction column.
@@ -83,7 +99,8 @@ def direction_for(txn_type: str | None, direction: str | None = None) -> str | N
 
 
 class KeyHasher:
-    """Keyed hashes (person_key, card_key) with a cache: payment files repeat the same IDs."""
+    """Keyed hashes (person_key, card_key): ``hash_key`` for one value (cached), and the same
+    HMAC-SHA256 as a DuckDB macro ``cf_key(text)`` for whole columns."""
 
     def __init__(self, secret: str) -> None:
         self._secret = secret
@@ -94,6 +111,22 @@ class KeyHasher:
         if key is None:
             key = self._cache[value] = hash_key(value, self._secret)
         return key
+
+    def install(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Define ``cf_key(v)`` in ``con``: the first 32 hex digits of HMAC-SHA256(secret, v),
+        i.e. sha256((K ^ opad) || sha256((K ^ ipad) || v)) with K the secret padded to the
+        64-byte block (hashed first when longer), as RFC 2104 and ``hmac`` do."""
+        key = self._secret.encode()
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        inner = bytes(b ^ 0x36 for b in key).hex()
+        outer = bytes(b ^ 0x5C for b in key).hex()
+        inner_hash = f"unhex(sha256(unhex('{inner}') || encode(v)))"
+        con.execute(
+            "CREATE OR REPLACE TEMP MACRO cf_key(v) AS "
+            f"substr(sha256(unhex('{outer}') || {inner_hash}), 1, 32)"
+        )
 
 
 def _short(name: str, suffixes: tuple[str, ...]) -> str:
@@ -156,6 +189,90 @@ class VillageResolver:
         if not found:
             return None, f"行政区划中没有 {where}"
         return None, f"{where} 对应多个村代码，请提供乡镇名或村代码"
+
+
+def village_table(resolver: VillageResolver, triples: Sequence[tuple[Any, Any, Any]]) -> pa.Table:
+    """(village_code, town_name, village_name) → (found, why, given) for each distinct triple
+    a column of rows holds: the rule one row follows (a given code wins; names resolve
+    through regions; neither given is no village)."""
+    found: list[str | None] = []
+    why: list[str | None] = []
+    given: list[bool] = []
+    for code, town, village in triples:
+        if not code and not village:
+            found.append(None)
+            why.append(None)
+            given.append(False)
+            continue
+        code_found, reason = resolver.resolve(code, town, village)
+        found.append(code_found)
+        why.append(reason if code_found is None else None)
+        given.append(True)
+    return pa.table(
+        {
+            "village_code": pa.array([t[0] for t in triples], pa.string()),
+            "town_name": pa.array([t[1] for t in triples], pa.string()),
+            "village_name": pa.array([t[2] for t in triples], pa.string()),
+            "found": pa.array(found, pa.string()),
+            "why": pa.array(why, pa.string()),
+            "given": pa.array(given, pa.bool_()),
+        }
+    )
+
+
+def direction_table(pairs: Sequence[tuple[str | None, str | None]]) -> pa.Table:
+    """(txn_type, direction) → the money direction, for each distinct pair."""
+    return pa.table(
+        {
+            "txn_type": pa.array([p[0] for p in pairs], pa.string()),
+            "direction": pa.array([p[1] for p in pairs], pa.string()),
+            "dir": pa.array([direction_for(t, d) for t, d in pairs], pa.string()),
+        }
+    )
+
+
+class Lookups:
+    """What linkage reads from SQL (persons, households, cards, points), copied into the work
+    database on first use as tables ``lk_persons`` (person_key, household_no, name),
+    ``lk_households`` (household_no, village_code), ``lk_cards`` (card_key, person_key) and
+    ``lk_points`` (point_id). Kept while the files imported change none of them (payments)."""
+
+    _QUERIES: ClassVar[dict[str, Any]] = {
+        "persons": (_PERSON.c.person_key, _PERSON.c.household_no, _PERSON.c.name),
+        "households": (_HOUSEHOLD.c.household_no, _HOUSEHOLD.c.village_code),
+        "cards": (_CARD.c.card_key, _CARD.c.person_key),
+        "points": (_POINT.c.point_id,),
+    }
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self._loaded: set[str] = set()
+
+    def table(self, conn: Connection, name: str) -> str:
+        """The work-database table holding lookup ``name``, loaded from ``conn`` if needed."""
+        target = f"lk_{name}"
+        if name not in self._loaded:
+            columns = self._QUERIES[name]
+            rows = conn.execute(select(*columns)).all()
+            data = pa.table(
+                {
+                    col.name: pa.array([row[i] for row in rows], pa.string())
+                    for i, col in enumerate(columns)
+                }
+            )
+            self.con.register("_lookup_rows", data)
+            try:
+                self.con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM _lookup_rows")
+            finally:
+                self.con.unregister("_lookup_rows")
+            self._loaded.add(name)
+        return target
+
+    def forget(self) -> None:
+        """A file changed what linkage reads: load again on next use."""
+        for name in self._loaded:
+            self.con.execute(f"DROP TABLE IF EXISTS lk_{name}")
+        self._loaded.clear()
 
 
 def person_households(conn: Connection) -> dict[str, str | None]:

@@ -1,11 +1,14 @@
 """File and folder imports: every file all or nothing, a folder in dependency order.
 
 Per file: its fingerprint (already imported as the same source: ``unchanged``, nothing more is
-read), its table (``readers``), cell parsing and dedup (``validate``), records (``importers``),
-then one SQL transaction that writes the records, the quarantined rows and the run
-(``write``, ``runs``). Payments are staged to Parquet inside that transaction and committed only
-after SQL commits. Any unexpected error rolls the file back and records the run as failed with
-its message. A newer export of a source upserts by natural key.
+read), its header (``readers``), then one SQL transaction in which its rows are read a batch
+at a time, parsed and checked (``validate``) into the work database (``rowstore``: DuckDB,
+spilling to disk past its memory limit), deduplicated, built into records (``importers``) and
+written with the quarantined rows and the run (``write``, ``runs``). Payments are staged to
+Parquet inside that transaction and committed only after SQL commits. A file that turns out
+unreadable part-way is recorded as failed with the reader's message; any other error rolls the
+file back and records the run as failed with its message. A newer export of a source upserts
+by natural key.
 
 A folder import places every file first (by name, then the folders it sits in, then headers),
 then imports them in dependency order. Each file is read from disk once: placement and import
@@ -14,16 +17,21 @@ share its ``ExportFile``.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
+import duckdb
 from sqlalchemy.engine import Connection
 
 from creditfarm.ingest.contract import GOVERNMENT_SOURCES, SOURCES, Source
 from creditfarm.ingest.importers import Batch, Context, build
+from creditfarm.ingest.linkage import Lookups
 from creditfarm.ingest.outcome import Outcome
 from creditfarm.ingest.placement import Placement, place_file
-from creditfarm.ingest.readers import ExportFile, RawTable, ReadError, read_table
+from creditfarm.ingest.readers import ExportFile, ReadError, TableReader, open_table
+from creditfarm.ingest.rowstore import RowStore, open_work_db
 from creditfarm.ingest.runs import (
     UNPLACED,
     finish_run,
@@ -32,10 +40,10 @@ from creditfarm.ingest.runs import (
     record_failed,
     record_unchanged,
 )
-from creditfarm.ingest.validate import merge_duplicates, parse_rows
+from creditfarm.ingest.validate import check_batch, merge_duplicates, row_schema
 from creditfarm.ingest.write import write_batch, write_quarantine
 from creditfarm.storage.models import ImportRun
-from creditfarm.storage.paystore import StagedWrite, stage_payments
+from creditfarm.storage.paystore import StagedWrite, stage_payment_rows
 from creditfarm.workspace import Workspace
 
 __all__ = [
@@ -72,42 +80,87 @@ class IngestError(Exception):
     """A folder that cannot be imported at all (missing or unreadable)."""
 
 
+class _Session:
+    """What one import call shares between its files: the work database (in a temporary
+    directory it spills to) and the lookups linkage copied into it."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="creditfarm-ingest-")
+        self.con: duckdb.DuckDBPyConnection = open_work_db(Path(self._dir.name))
+        self.lookups = Lookups(self.con)
+
+    def close(self) -> None:
+        self.con.close()
+        self._dir.cleanup()
+
+
+class _Unreadable(Exception):
+    """A ``ReadError`` met while the rows were read, inside the file's transaction."""
+
+    def __init__(self, error: ReadError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _import_table(
-    conn: Connection, ws: Workspace, table: RawTable, run_id: int
+    conn: Connection,
+    ws: Workspace,
+    session: _Session,
+    table: TableReader,
+    rows: RowStore,
+    run_id: int,
 ) -> tuple[Outcome, Batch]:
-    """Validate, dedup, build and write ``table`` inside the file's transaction; the payments
-    in the batch are left for the caller to stage."""
-    out = Outcome(rows_read=len(table.rows))
-    rows = merge_duplicates(table, parse_rows(table, out), out)
-    batch = build(Context(conn, ws.secret, run_id), table, rows, out)
+    """Read, validate, dedup, build and write ``table`` inside the file's transaction (its
+    accepted rows in ``rows``); the payments in the batch are left for the caller to stage."""
+    out = Outcome()
+    today = date.today()
+    try:
+        for cells in table.batches():
+            out.rows_read += len(cells)
+            rows.append(check_batch(table, cells, out, today=today))
+    except ReadError as exc:
+        raise _Unreadable(exc) from None
+    for line, problem in merge_duplicates(table, rows, out):
+        out.defer(line, problem)
+    batch = build(Context(conn, ws.secret, run_id, session.con, session.lookups), table, rows, out)
+    out.reject_pending(table)
     write_batch(conn, batch)
     write_quarantine(conn, out.quarantine, run_id=run_id)
     return out, batch
 
 
-def _ingest(ws: Workspace, export: ExportFile, source: Source) -> ImportRun:
-    path = export.path
+def _ingest(ws: Workspace, session: _Session, export: ExportFile, source: Source) -> ImportRun:
     try:
-        sha = export.sha256
-        unchanged = record_unchanged(ws, source=source.name, file_name=path.name, sha256=sha)
-        if unchanged is not None:
-            return unchanged
-        try:
-            table = read_table(export, source=source)
-        except ReadError as exc:
-            return record_failed(
-                ws, source=source.name, file_name=path.name, sha256=sha, message=str(exc)
-            )
+        return _ingest_read(ws, session, export, source)
     finally:
-        export.release()  # the table holds what the import needs
+        export.release()  # closes the file and drops what it held
+
+
+def _ingest_read(ws: Workspace, session: _Session, export: ExportFile, source: Source) -> ImportRun:
+    path = export.path
+    sha = export.sha256
+    unchanged = record_unchanged(ws, source=source.name, file_name=path.name, sha256=sha)
+    if unchanged is not None:
+        return unchanged
+    try:
+        table = open_table(export, source=source)
+    except ReadError as exc:
+        return record_failed(
+            ws, source=source.name, file_name=path.name, sha256=sha, message=str(exc)
+        )
     staged: StagedWrite | None = None
+    rows = RowStore(session.con, row_schema(table))
     try:
         with ws.engine.begin() as conn:
             run_id = insert_run(conn, source=source.name, file_name=path.name, file_sha256=sha)
-            out, batch = _import_table(conn, ws, table, run_id)
+            out, batch = _import_table(conn, ws, session, table, rows, run_id)
             if batch.payments is not None:
-                staged = stage_payments(ws.payments_root, batch.payments)
+                staged = stage_payment_rows(ws.payments_root, session.con, batch.payments)
             finish_run(conn, run_id=run_id, out=out)
+    except _Unreadable as exc:
+        return record_failed(
+            ws, source=source.name, file_name=path.name, sha256=sha, message=str(exc.error)
+        )
     except Exception as exc:  # anything unexpected: the whole file is rolled back
         if staged is not None:
             staged.abort()
@@ -118,8 +171,13 @@ def _ingest(ws: Workspace, export: ExportFile, source: Source) -> ImportRun:
             sha256=sha,
             message=f"{path.name}: 导入失败，已整体回滚: {exc}",
         )
+    finally:
+        rows.drop()
+        session.con.execute("DROP TABLE IF EXISTS pay_records")
     if staged is not None:
         staged.commit()
+    if source.name != "payments":
+        session.lookups.forget()  # this file may have changed what linkage reads
     return load_run(ws, run_id=run_id)
 
 
@@ -145,7 +203,11 @@ def ingest_file(ws: Workspace, path: Path, *, source: str | Source | None = None
         if placement.source is None:
             return _unplaced(ws, export, placement)
         source = placement.source
-    return _ingest(ws, export, source)
+    session = _Session()
+    try:
+        return _ingest(ws, session, export, source)
+    finally:
+        session.close()
 
 
 def _candidates(folder: Path) -> list[Path]:
@@ -183,13 +245,17 @@ def ingest_folder(
         placed.append((order, str(path), export, placement))
     placed.sort(key=lambda item: (item[0], item[1]))
     runs: list[ImportRun] = []
-    for done, (_, _, export, placement) in enumerate(placed):
-        if progress:
-            progress(done, len(placed), export.path.name)
-        if placement.source is None:
-            runs.append(_unplaced(ws, export, placement))
-        else:
-            runs.append(_ingest(ws, export, placement.source))
+    session = _Session()
+    try:
+        for done, (_, _, export, placement) in enumerate(placed):
+            if progress:
+                progress(done, len(placed), export.path.name)
+            if placement.source is None:
+                runs.append(_unplaced(ws, export, placement))
+            else:
+                runs.append(_ingest(ws, session, export, placement.source))
+    finally:
+        session.close()
     if progress:
         progress(len(placed), len(placed), "")
     return runs

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from creditfarm.ingest.readers import RawRow, RawTable
+from creditfarm.ingest.readers import RawRow, RawTable, TableReader
 
 __all__ = ["REASONS", "WARNINGS", "Outcome", "Problem"]
 
@@ -60,8 +60,25 @@ class Outcome:
     linked: int = 0
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     warnings: Counter[str] = field(default_factory=Counter)
+    # (line, problem) of rows rejected after their cells were parsed, quarantined in this
+    # order once their raw cells are read again (``reject_pending``).
+    pending: list[tuple[int, Problem]] = field(default_factory=list)
 
-    def reject(self, row: RawRow, problems: Sequence[Problem], table: RawTable) -> None:
+    def defer(self, line: int, problem: Problem) -> None:
+        self.pending.append((line, problem))
+
+    def reject_pending(self, table: TableReader) -> None:
+        """Quarantine the deferred rows, with their cells as read."""
+        if not self.pending:
+            return
+        rows = table.raw_rows(line for line, _ in self.pending)
+        for line, problem in self.pending:
+            self.reject(rows[line], [problem], table)
+        self.pending.clear()
+
+    def reject(
+        self, row: RawRow, problems: Sequence[Problem], table: RawTable | TableReader
+    ) -> None:
         """Quarantine ``row`` (kept whole) under its first problem; the others go in the
         detail."""
         first = problems[0]

@@ -1,36 +1,41 @@
-"""Rows of text cells → typed values, or a ``Problem`` (file, line, column, reason) that
+"""Batches of text cells → typed columns, or a ``Problem`` (file, line, column, reason) that
 quarantines the row; then one row per natural key.
 
-Each cell is parsed by its contract type (``normalize`` does the values; resident IDs are
-checked here, and flagged when an Excel number may have lost digits). A row missing a required
-value, or all of an either/or group, is quarantined. Duplicates by natural key: the last row
-wins; a loser that names another person or thing than the winner is a conflict. Nothing here
-touches the database.
+Each column is parsed by its contract type (``columns``: whole columns at once; resident IDs
+are checked there, and flagged when an Excel number may have lost digits). A row missing a
+required value, or all of an either/or group, is quarantined. Only a row that fails is looked
+at on its own: ``row_problems`` parses it cell by cell to say why, in the words the quarantine
+has always used. Duplicates by natural key: the last row wins; a loser that names another
+person or thing than the winner is a conflict. Nothing here touches the SQL database.
 """
 
 from __future__ import annotations
 
-import re
+import json
 from collections import Counter
-from typing import Any, NamedTuple
+from datetime import date
+from typing import Any
 
-from creditfarm.identity import check_id
+import numpy as np
+import pyarrow as pa
+
+from creditfarm.ingest.columns import ARROW_TYPES, ID_WARNINGS, parse_cell, parse_column
 from creditfarm.ingest.contract import Column
-from creditfarm.ingest.normalize import (
-    ValueProblem,
-    normalize_cell,
-    parse_amount,
-    parse_code,
-    parse_date,
-    parse_datetime,
-    parse_int,
-    parse_number,
-    parse_text,
-)
-from creditfarm.ingest.outcome import REASONS, Outcome, Problem
-from creditfarm.ingest.readers import RawRow, RawTable
+from creditfarm.ingest.normalize import ValueProblem, normalize_cell, parse_text
+from creditfarm.ingest.outcome import Outcome, Problem
+from creditfarm.ingest.readers import CellBatch, RawRow, TableReader
+from creditfarm.ingest.rowstore import RowStore
 
-__all__ = ["IDENTITY_FIELDS", "ParsedRow", "check_card", "merge_duplicates", "parse_rows"]
+__all__ = [
+    "CARD_NUMERIC",
+    "EXTRA",
+    "IDENTITY_FIELDS",
+    "LINE",
+    "check_batch",
+    "merge_duplicates",
+    "row_problems",
+    "row_schema",
+]
 
 # Fields that identify the thing a natural key names: two rows with the same key that differ
 # here are not an update but a conflict (e.g. one ID, two different names).
@@ -41,129 +46,165 @@ IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
     "loans": ("id_number", "issue_date", "amount"),
     "payments": ("amount", "txn_time", "id_number", "card_no"),
 }
-_SCI_NOTATION = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
-_CARD_RE = re.compile(r"^\d{12,19}$")
+LINE = "_line"  # the row's line in the file
+EXTRA = "_extra"  # its non-contract cells as JSON text (null: none)
+CARD_NUMERIC = "_card_numeric"  # its card number was an Excel number
 
 
-class ParsedRow(NamedTuple):
-    row: RawRow  # as read: line and raw text, for quarantine
-    values: dict[str, Any]  # canonical column → typed value (None: empty or absent)
-    extra: dict[str, str]  # non-contract header → text, kept as extra attributes
+def row_schema(table: TableReader) -> pa.Schema:
+    """Columns of the accepted rows of ``table``: line, every contract column typed, extras,
+    and the card's Excel-number flag where the source has a card column."""
+    fields = [pa.field(LINE, pa.int64())]
+    fields += [pa.field(c.name, ARROW_TYPES[c.type]) for c in table.source.columns]
+    fields.append(pa.field(EXTRA, pa.string()))
+    if any(c.name == "card_no" for c in table.source.columns):
+        fields.append(pa.field(CARD_NUMERIC, pa.bool_()))
+    return pa.schema(fields)
 
 
-def _parse_id(text: str, numeric: bool, warnings: Counter[str]) -> str | None:
-    value = normalize_cell(text)
-    if numeric or _SCI_NOTATION.match(value):
-        raise ValueProblem(
-            "id_excel_number", "身份证号被存为数字，可能已丢失末位，请以文本重新导出"
-        )
-    if parse_text(value) is None:
-        return None
-    checked = check_id(value)
-    if not checked.ok:
-        raise ValueProblem(checked.error or "id_format", REASONS.get(checked.error or "", ""))
-    warnings.update(checked.warnings)
-    return checked.normalized
-
-
-def _parse_cell(col: Column, text: str, numeric: bool, scale: float, warnings: Counter[str]) -> Any:
-    kind = col.type
-    if kind == "id":
-        return _parse_id(text, numeric, warnings)
-    if kind == "text":
-        return parse_text(text)
-    if kind == "code":
-        return parse_code(text)
-    if kind == "amount":
-        return parse_amount(text, scale=scale)
-    if kind == "number":
-        return parse_number(text, scale=scale)
-    if kind == "int":
-        return parse_int(text, scale=scale)
-    if kind == "date":
-        return parse_date(text)
-    if kind == "datetime":
-        return parse_datetime(text)
-    raise AssertionError(kind)
-
-
-def parse_rows(table: RawTable, out: Outcome) -> list[ParsedRow]:
-    """The rows whose every cell parses and whose required values are there; the others are
-    quarantined in ``out`` (under their first problem; ID warnings are counted there too)."""
+def row_problems(table: TableReader, row: RawRow) -> list[Problem]:
+    """Why ``row`` is quarantined, cell by cell: its cells' problems in header order, then
+    required values missing, then an either/or group left empty."""
     src = table.source
-    plan = [
-        (header, src.column(canon), table.scales.get(canon, 1.0))
-        for header, canon in table.mapping.items()
-    ]
+    values: dict[str, Any] = {c.name: None for c in src.columns}
+    problems: list[Problem] = []
+    unused: Counter[str] = Counter()  # warnings were counted with the column
+    for header, canon in table.mapping.items():
+        col = src.column(canon)
+        try:
+            values[canon] = parse_cell(
+                col,
+                row.values.get(header, ""),
+                header in row.numeric,
+                table.scales.get(canon, 1.0),
+                unused,
+            )
+        except ValueProblem as exc:
+            problems.append(Problem(header, exc.reason, exc.detail))
     header_of = {canon: header for header, canon in table.mapping.items()}
-    parsed_rows = []
-    for row in table.rows:
-        values: dict[str, Any] = {c.name: None for c in src.columns}
-        problems: list[Problem] = []
-        for header, col, scale in plan:
-            try:
-                values[col.name] = _parse_cell(
-                    col, row.values.get(header, ""), header in row.numeric, scale, out.warnings
-                )
-            except ValueProblem as exc:
-                problems.append(Problem(header, exc.reason, exc.detail))
-        failed = {p.column for p in problems}
-        for col in src.columns:
-            named = header_of.get(col.name)
-            if col.required and values[col.name] is None and named and named not in failed:
-                problems.append(Problem(named, "missing_required", f"{col.name} 为空"))
-        for group in src.one_of:
-            if all(values[name] is None for name in group) and not problems:
-                problems.append(Problem("|".join(group), "missing_required", "这些列至少要填一列"))
-        if problems:
-            out.reject(row, problems, table)
-            continue
-        extra = {
-            header: normalize_cell(row.values[header])
-            for header in table.extra_headers
-            if parse_text(row.values.get(header, "")) is not None
+    failed = {p.column for p in problems}
+    for col in src.columns:
+        named = header_of.get(col.name)
+        if col.required and values[col.name] is None and named and named not in failed:
+            problems.append(Problem(named, "missing_required", f"{col.name} 为空"))
+    for group in src.one_of:
+        if all(values[name] is None for name in group) and not problems:
+            problems.append(Problem("|".join(group), "missing_required", "这些列至少要填一列"))
+    return problems
+
+
+def _extras(table: TableReader, batch: CellBatch, today: date) -> list[str | None]:
+    """Each row's non-contract cells that hold a value, as JSON text (None: none)."""
+    n = len(batch)
+    extra_pos = [
+        pos for pos, header in enumerate(table.base_headers) if header not in table.mapping
+    ]
+    texts: list[str | None] = [None] * n
+    if extra_pos:
+        plain = Column("extra")  # a text cell: NFKC, trimmed, missing markers are empty
+        parsed = [parse_column(plain, batch.cells[pos], today=today).values for pos in extra_pos]
+        present = np.zeros(n, dtype=bool)
+        for values in parsed:
+            present |= values.is_valid().to_numpy(zero_copy_only=False)
+        rows = np.flatnonzero(present)
+        if len(rows):
+            taken = pa.array(rows)
+            names = [table.base_headers[pos] for pos in extra_pos]
+            lists = [values.take(taken).to_pylist() for values in parsed]
+            for i, cells in zip(rows, zip(*lists, strict=True), strict=True):
+                found = {
+                    name: cell for name, cell in zip(names, cells, strict=True) if cell is not None
+                }
+                texts[i] = json.dumps(found)
+    for i, row in batch.wide.items():
+        found = {
+            h: normalize_cell(row.values[h])
+            for h in table.extra_headers
+            if parse_text(row.values.get(h, "")) is not None
         }
-        parsed_rows.append(ParsedRow(row, values, extra))
-    return parsed_rows
+        texts[i] = json.dumps(found) if found else None
+    return texts
 
 
-def merge_duplicates(table: RawTable, rows: list[ParsedRow], out: Outcome) -> list[ParsedRow]:
-    """One row per natural key, the last one winning; a loser that differs from the winner in
-    an identity field is quarantined as ``duplicate_conflict``, the others counted as merged."""
+def check_batch(
+    table: TableReader, batch: CellBatch, out: Outcome, *, today: date | None = None
+) -> pa.Table:
+    """The rows of ``batch`` whose every cell parses and whose required values are there, typed
+    (``row_schema``); the others are quarantined in ``out`` (under their first problem). ID
+    warnings are counted for every row whose ID parses, as a row-by-row parse would."""
+    today = today or date.today()
     src = table.source
-    last: dict[tuple[Any, ...], int] = {}
-    for idx, parsed in enumerate(rows):
-        last[tuple(parsed.values[k] for k in src.key)] = idx
+    n = len(batch)
+    failed = np.zeros(n, dtype=bool)
+    values: dict[str, pa.Array] = {}
+    bad_by: dict[str, np.ndarray] = {}
+    for header, canon in table.mapping.items():
+        col = src.column(canon)
+        pos = table.positions[header]
+        parsed = parse_column(
+            col, batch.cells[pos], scale=table.scales.get(canon, 1.0), today=today
+        )
+        bad = parsed.bad
+        if col.type == "id" and batch.numeric is not None:
+            numeric = batch.numeric[pos].to_numpy(zero_copy_only=False)
+            bad = bad | numeric  # an ID that was an Excel number is never trusted
+            counts = {c: int((parsed.warnings[c] & ~numeric).sum()) for c in ID_WARNINGS}
+        else:
+            counts = {code: int(flags.sum()) for code, flags in parsed.warnings.items()}
+        for code, count in counts.items():
+            if count:
+                out.warnings[code] += count
+        values[canon] = parsed.values
+        bad_by[canon] = bad
+        failed |= bad
+    for col in src.columns:
+        if col.required and col.name in values:
+            failed |= ~bad_by[col.name] & values[col.name].is_null().to_numpy(zero_copy_only=False)
+    for group in src.one_of:
+        empty = np.ones(n, dtype=bool)
+        for name in group:
+            if name in values:
+                empty &= values[name].is_null().to_numpy(zero_copy_only=False)
+        failed |= empty
+    for index in np.flatnonzero(failed):
+        row = table.raw_row(batch, int(index))
+        problems = row_problems(table, row)
+        if not problems:
+            raise AssertionError(f"{table.path.name} line {row.line}: failed without a problem")
+        out.reject(row, problems, table)
+    keep = pa.array(~failed)
+    schema = row_schema(table)
+    columns: list[pa.Array] = [pa.array(batch.lines, pa.int64()).filter(keep)]
+    kept = int((~failed).sum())
+    for col in src.columns:
+        column = values.get(col.name)
+        columns.append(
+            column.filter(keep) if column is not None else pa.nulls(kept, ARROW_TYPES[col.type])
+        )
+    columns.append(pa.array(_extras(table, batch, today), pa.string()).filter(keep))
+    if CARD_NUMERIC in schema.names:
+        card_header = table.header_for("card_no")
+        if card_header is not None and batch.numeric is not None:
+            flags = batch.numeric[table.positions[card_header]]
+        else:
+            flags = pa.array(np.zeros(n, dtype=bool))
+        columns.append(flags.filter(keep))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def merge_duplicates(table: TableReader, rows: RowStore, out: Outcome) -> list[tuple[int, Problem]]:
+    """Keep one row per natural key in ``rows``, the last one winning; a loser that differs
+    from the winner in an identity field is returned (line, ``duplicate_conflict``) to be
+    quarantined, the others are counted as merged."""
+    src = table.source
     identity = IDENTITY_FIELDS.get(src.name, ())
-    kept = []
-    for idx, parsed in enumerate(rows):
-        winner_idx = last[tuple(parsed.values[k] for k in src.key)]
-        if winner_idx == idx:
-            kept.append(parsed)
-            continue
-        winner = rows[winner_idx]
-        differs = [f for f in identity if parsed.values.get(f) != winner.values.get(f)]
+    losers = rows.drop_duplicates(src.key, identity)
+    conflicts: list[tuple[int, Problem]] = []
+    for line, winner_line, differs in losers:
         if differs:
             header = table.header_for(differs[0]) or differs[0]
-            detail = f"与第 {winner.row.line} 行主键相同但 {'、'.join(differs)} 不同"
-            out.reject(parsed.row, [Problem(header, "duplicate_conflict", detail)], table)
+            detail = f"与第 {winner_line} 行主键相同但 {'、'.join(differs)} 不同"
+            conflicts.append((line, Problem(header, "duplicate_conflict", detail)))
         else:
             out.merged += 1
-    return kept
-
-
-def check_card(
-    values: dict[str, Any], row: RawRow, table: RawTable
-) -> tuple[str | None, Problem | None]:
-    """(card number without spaces or dashes, None), (None, None) when the row has none, or
-    (None, problem): not 12–19 digits, or a long number Excel stored as a double."""
-    raw = values.get("card_no")
-    if raw is None:
-        return None, None
-    header = table.header_for("card_no") or "card_no"
-    card = re.sub(r"[\s-]", "", raw)
-    if header in row.numeric and len(card) >= 16:
-        return None, Problem(header, "card_excel_number", REASONS["card_excel_number"])
-    if not _CARD_RE.match(card):
-        return None, Problem(header, "card_format", "卡号应为 12–19 位数字")
-    return card, None
+    return conflicts

@@ -1,6 +1,6 @@
-"""Writing one file's records inside its SQL transaction: the batch's upserts, the archive
-relink after 户籍, and the quarantined rows. Payments are staged to Parquet by the caller,
-which commits them only after SQL has committed."""
+"""Writing one file's records inside its SQL transaction: the batch's upserts (bulk, from Arrow
+columns), the archive relink after 户籍, and the quarantined rows. Payments are staged to
+Parquet by the caller, which commits them only after SQL has committed."""
 
 from __future__ import annotations
 

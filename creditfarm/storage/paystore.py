@@ -4,7 +4,8 @@ Layout: ``<root>/month=YYYY-MM/part-0.parquet``. Every partition holds each ``tx
 (a newer import of the same transaction replaces the older row), so readers never deduplicate.
 The same files are what DuckDB reads locally and Spark reads at province scale.
 
-Writes are staged: ``stage_payments`` writes new partition files beside the old ones and returns
+Writes are staged: ``stage_payment_rows`` (rows in a DuckDB relation, what the import writes)
+and ``stage_payments`` (a DataFrame) write new partition files beside the old ones and return
 a ``StagedWrite``; the ingest step commits it (atomic renames) only after the SQL side of the
 same import has committed, or aborts it, so an import is all-or-nothing.
 
@@ -36,6 +37,7 @@ __all__ = [
     "connect",
     "payment_files",
     "read_payments",
+    "stage_payment_rows",
     "stage_payments",
 ]
 
@@ -81,36 +83,97 @@ def _partition_file(root: Path, month: str) -> Path:
     return root / f"month={month}" / "part-0.parquet"
 
 
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def stage_payment_rows(
+    root: Path,
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    *,
+    batch_rows: int = 262_144,
+    workspace_id: str | None = None,
+) -> StagedWrite:
+    """Stage the rows of ``relation`` (a table or view in ``con`` with the columns of
+    PAYMENT_SCHEMA, each ``txn_id`` once) merged into the month partitions they touch: a
+    partition's rows whose ``txn_id`` the new rows carry are replaced, and every partition
+    is written sorted by (txn_time, txn_id). DuckDB does the merge and sort (spilling when
+    the month is large); Parquet is written a batch at a time. With ``workspace_id`` the store's
+    marker is checked first."""
+    if workspace_id is not None:
+        check_store(root, workspace_id=workspace_id)
+    staged = StagedWrite()
+    months = con.execute(
+        f"SELECT DISTINCT strftime(txn_time, '%Y-%m') AS m FROM {relation} ORDER BY m"
+    ).fetchall()
+    try:
+        for (month,) in months:
+            _stage_month(root, con, relation, str(month), staged, batch_rows)
+    except BaseException:
+        staged.abort()
+        raise
+    return staged
+
+
+def _stage_month(
+    root: Path,
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    month: str,
+    staged: StagedWrite,
+    batch_rows: int,
+) -> None:
+    """Stage one month's partition: its stored rows less those the new rows replace, plus the
+    new rows."""
+    columns = ", ".join(_COLUMNS)
+    final = _partition_file(root, month)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    new = f"(SELECT {columns} FROM {relation} WHERE strftime(txn_time, '%Y-%m') = '{month}')"
+    count = con.execute(f"SELECT count(*) FROM {new}").fetchall()[0]
+    if final.exists():
+        old = f"read_parquet({_sql_text(final.as_posix())})"
+        known = con.execute(
+            f"SELECT count(*) FROM {old} o SEMI JOIN {new} n ON o.txn_id = n.txn_id"
+        ).fetchall()[0]
+        staged.replaced_rows += int(known[0])
+        staged.new_rows += int(count[0]) - int(known[0])
+        merged = (
+            f"SELECT {columns} FROM {old} o ANTI JOIN {new} n ON o.txn_id = n.txn_id "
+            f"UNION ALL SELECT {columns} FROM {new}"
+        )
+    else:
+        staged.new_rows += int(count[0])
+        merged = f"SELECT {columns} FROM {new}"
+    tmp = final.with_name(f".staged-{uuid.uuid4().hex}.parquet")
+    reader = con.sql(f"SELECT * FROM ({merged}) ORDER BY txn_time, txn_id").to_arrow_reader(
+        batch_rows
+    )
+    staged.moves.append((tmp, final))  # listed first: an abort removes a partial file
+    with pq.ParquetWriter(tmp, PAYMENT_SCHEMA, compression="zstd") as writer:
+        for batch in reader:
+            writer.write_table(pa.Table.from_batches([batch]).cast(PAYMENT_SCHEMA))
+
+
 def stage_payments(
     root: Path, frame: pd.DataFrame, *, workspace_id: str | None = None
 ) -> StagedWrite:
     """Stage ``frame`` (columns of PAYMENT_SCHEMA) merged into the month partitions it touches."""
     if workspace_id is not None:
         check_store(root, workspace_id=workspace_id)
-    staged = StagedWrite()
     if frame.empty:
-        return staged
+        return StagedWrite()
     frame = frame[_COLUMNS].copy()
     frame["txn_time"] = pd.to_datetime(frame["txn_time"]).astype("datetime64[s]")
-    months = frame["txn_time"].dt.strftime("%Y-%m")
-    for month, part in frame.groupby(months, sort=True):
-        final = _partition_file(root, str(month))
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
-            old = pq.read_table(final).to_pandas()
-            known = old["txn_id"].isin(part["txn_id"])
-            staged.replaced_rows += int(known.sum())
-            staged.new_rows += len(part) - int(known.sum())
-            merged = pd.concat([old[~known], part], ignore_index=True)
-        else:
-            staged.new_rows += len(part)
-            merged = part
-        merged = merged.sort_values(["txn_time", "txn_id"], kind="stable")
-        table = pa.Table.from_pandas(merged, schema=PAYMENT_SCHEMA, preserve_index=False)
-        tmp = final.with_name(f".staged-{uuid.uuid4().hex}.parquet")
-        pq.write_table(table, tmp, compression="zstd")
-        staged.moves.append((tmp, final))
-    return staged
+    table = pa.Table.from_pandas(frame, schema=PAYMENT_SCHEMA, preserve_index=False)
+    import duckdb  # loaded on first use: commands that never touch payments skip it
+
+    con = duckdb.connect()
+    try:
+        con.register("new_payments", table)
+        return stage_payment_rows(root, con, "new_payments")
+    finally:
+        con.close()
 
 
 def payment_files(root: Path) -> list[Path]:

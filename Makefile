@@ -36,11 +36,14 @@ setup:
 	@$(RUN) python -m compileall -q creditfarm pipelines ui app.py
 
 # Debian chromium + CJK fonts for the browser tests and server-rendered charts.
+# Java 17 for the Spark engine's tests (pyspark runs local[2] on the machine's JVM).
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
+		|| ! command -v java >/dev/null 2>&1; then \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk \
+			openjdk-17-jre-headless >/dev/null && \
 		rm -f $(HOME)/.cache/matplotlib/fontlist-*.json; \
 	fi
 

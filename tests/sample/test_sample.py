@@ -439,7 +439,7 @@ def _digests(folder: Path) -> dict[str, str]:
 def test_committed_sample_county_is_reproduced(tmp_path: Path) -> None:
     """sample_data/ is `creditfarm sample --households 3000 --seed 2021`, byte for byte (the
     committed model was trained on it)."""
-    committed = Path(__file__).resolve().parents[1] / "sample_data"
+    committed = SAMPLE_DATA
     summary = generate_county(tmp_path, households=3000, seed=2021)
     assert _digests(tmp_path) == _digests(committed)
     assert len(summary.files) == 24

@@ -366,23 +366,122 @@ def _parse_distinct(col: Column, values: pa.Array, scale: float, today: date) ->
             warnings[code][index] = True
     mask = np.zeros(n, dtype=bool)
     mask[slow] = True
-    replaced = pc.replace_with_mask(
-        fast.values, pa.array(mask), pa.array(results, ARROW_TYPES[col.type])
-    )
+    try:
+        parsed = pa.array(results, ARROW_TYPES[col.type])
+    except OverflowError:
+        # An integer beyond 64 bits fits no column (SQL refuses it too): the file fails.
+        raise ValueError(f"{col.name}: 整数超出范围") from None
+    replaced = pc.replace_with_mask(fast.values, pa.array(mask), parsed)
     return _Fast(np.ones(n, dtype=bool), replaced, bad, warnings if col.type == "id" else {})
+
+
+def _printable_bytes(values: pa.Array, allowed: bytes) -> bool:
+    """Every byte of every value is one of ``allowed`` (checked on Arrow's data buffer)."""
+    if not len(values) or values.null_count:
+        return False
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[
+        values.offset : values.offset + len(values) + 1
+    ]
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    table = np.zeros(256, dtype=bool)
+    table[np.frombuffer(allowed, dtype=np.uint8)] = True
+    return bool(table[data].all())
+
+
+_GRAPHIC = bytes(range(0x21, 0x7F))  # printable ASCII but the space
+_ID_BYTES = b"0123456789Xx"
+
+
+def _rows_fast(col: Column, raw: pa.Array, today: date) -> _Fast | None:
+    """Row by row, without looking for distinct cells, for the columns whose cells are mostly
+    all different (transaction numbers, times, IDs) when they are in the usual form: the rows
+    taken, or None when no row is."""
+    n = len(raw)
+    kind = col.type
+    if kind == "code" and _printable_bytes(raw, _GRAPHIC):
+        # No space and nothing NFKC changes: the value is the cell, unless a missing marker.
+        missing = pc.is_in(raw, value_set=_MISSING)
+        values = pc.if_else(missing, pa.scalar(None, pa.string()), raw)
+        return _Fast(np.ones(n, dtype=bool), values, np.zeros(n, dtype=bool))
+    if (
+        kind == "id"
+        and _printable_bytes(raw, _ID_BYTES)
+        and (_np(pc.binary_length(raw)) == 18).all()
+    ):
+        return _fast_ids(raw, today)
+    if kind == "datetime":
+        return _fast_iso_times(raw)
+    return None
+
+
+def _fast_iso_times(raw: pa.Array) -> _Fast | None:
+    """``YYYY-MM-DD HH:MM:SS`` (or ``T``), the form machines write, read from the bytes."""
+    n = len(raw)
+    lengths = _np(pc.binary_length(raw))
+    rows = lengths == 19
+    if not rows.any():
+        return None
+    matrix = _fixed_width(raw.filter(pa.array(rows)), 19)
+    digits = np.r_[0:4, 5:7, 8:10, 11:13, 14:16, 17:19]
+    shape = (matrix[:, digits] >= 48).all(axis=1) & (matrix[:, digits] <= 57).all(axis=1)
+    shape &= (matrix[:, 4] == 45) & (matrix[:, 7] == 45)  # '-'
+    shape &= (matrix[:, 10] == 32) | (matrix[:, 10] == 84)  # ' ' or 'T'
+    shape &= (matrix[:, 13] == 58) & (matrix[:, 16] == 58)  # ':'
+    y, m, d = _digits(matrix, 0, 4), _digits(matrix, 5, 7), _digits(matrix, 8, 10)
+    hh, mm, ss = _digits(matrix, 11, 13), _digits(matrix, 14, 16), _digits(matrix, 17, 19)
+    ok = shape & _valid_date(y, m, d) & (hh <= 23) & (mm <= 59) & (ss <= 59)
+    taken = np.zeros(n, dtype=bool)
+    where = np.flatnonzero(rows)[ok]
+    taken[where] = True
+    micros = np.zeros(n, dtype=np.int64)
+    seconds = _days(y[ok], m[ok], d[ok]) * 86400 + hh[ok] * 3600 + mm[ok] * 60 + ss[ok]
+    micros[where] = seconds * 1_000_000
+    values = pa.array(micros, pa.timestamp("us"), mask=~taken)
+    return _Fast(taken, values, np.zeros(n, dtype=bool))
+
+
+def _by_distinct(col: Column, raw: pa.Array, scale: float, today: date) -> _Fast:
+    encoded = pc.dictionary_encode(raw)
+    indices = encoded.indices
+    distinct = _parse_distinct(col, encoded.dictionary, scale, today)
+    at = _np(indices)
+    return _Fast(
+        np.ones(len(raw), dtype=bool),
+        distinct.values.take(indices),
+        distinct.bad[at],
+        {code: flags[at] for code, flags in distinct.warnings.items()},
+    )
 
 
 def parse_column(
     col: Column, cells: pa.Array, *, scale: float = 1.0, today: date | None = None
 ) -> ParsedColumn:
     """``cells`` (raw text; null: the row has no such cell, read as "") parsed as ``col``."""
+    today = today or date.today()
     raw = pc.fill_null(cells.cast(pa.string()), "")
-    encoded = pc.dictionary_encode(raw)
-    indices = encoded.indices
-    distinct = _parse_distinct(col, encoded.dictionary, scale, today or date.today())
-    at = _np(indices)
-    return ParsedColumn(
-        values=distinct.values.take(indices),
-        bad=distinct.bad[at],
-        warnings={code: flags[at] for code, flags in distinct.warnings.items()},
-    )
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    rows = _rows_fast(col, raw, today)
+    if rows is None:
+        done = _by_distinct(col, raw, scale, today)
+    elif rows.taken.all():
+        done = rows
+    else:
+        rest = ~rows.taken
+        more = _by_distinct(col, raw.filter(pa.array(rest)), scale, today)
+        mask = pa.array(rest)
+        values = pc.replace_with_mask(rows.values, mask, more.values)
+        bad = rows.bad.copy()
+        bad[rest] = more.bad
+        warnings = {}
+        for code in set(rows.warnings) | set(more.warnings):
+            flags = rows.warnings.get(code, np.zeros(len(raw), dtype=bool)).copy()
+            flags[rest] = more.warnings.get(code, np.zeros(int(rest.sum()), dtype=bool))
+            warnings[code] = flags
+        done = _Fast(np.ones(len(raw), dtype=bool), values, bad, warnings)
+    warnings = done.warnings if col.type == "id" else {}
+    if col.type == "id":
+        warnings = {
+            code: warnings.get(code, np.zeros(len(raw), dtype=bool)) for code in ID_WARNINGS
+        }
+    return ParsedColumn(values=done.values, bad=done.bad, warnings=warnings)

@@ -12,7 +12,6 @@ payments have their own builders.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -22,12 +21,13 @@ from functools import partial
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
-from creditfarm.ingest.contract import GOVERNMENT_SOURCES, Source
+from creditfarm.ingest.contract import GOVERNMENT_SOURCES
 from creditfarm.ingest.linkage import (
     KeyHasher,
     Lookups,
@@ -50,7 +50,16 @@ from creditfarm.storage.models import (
     Region,
 )
 
-__all__ = ["BUILDERS", "PERSON_RECORDS", "Batch", "Context", "PersonRecords", "Upsert", "build"]
+__all__ = [
+    "BUILDERS",
+    "PERSON_RECORDS",
+    "Batch",
+    "Context",
+    "PersonRecords",
+    "Upsert",
+    "build",
+    "drop_work_tables",
+]
 
 _VILLAGE_CODE_RE = re.compile(r"^\d{12}$")
 _CARD_RE = re.compile(r"^\d{12,19}$")
@@ -152,12 +161,11 @@ def _unknown_village(table: TableReader) -> Callable[[dict[str, Any]], Problem]:
     return problem
 
 
-def _keys(column: str, rows: str, alias: str) -> str:
-    """A CTE ``alias`` (v, k): the keyed hash of each distinct non-null ``column``."""
-    return (
-        f"{alias} AS (SELECT v, cf_key(v) AS k FROM "
-        f"(SELECT DISTINCT {quote(column)} AS v FROM {rows} WHERE {quote(column)} IS NOT NULL))"
-    )
+def _keys(ctx: Context, column: str, rows: str, alias: str) -> str:
+    """A CTE ``alias`` (v, k): the keyed hash of each distinct non-null ``column`` of
+    ``rows`` (computed once per distinct value in the whole import)."""
+    cache = ctx.hasher.keys_of(ctx.con, f"SELECT {quote(column)} AS v FROM {rows}")
+    return f"{alias} AS (SELECT v, k FROM {cache})"
 
 
 # ---------------------------------------------------------------- sources with their own rules
@@ -232,7 +240,7 @@ def _hukou(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) -> Ba
     try:
         ctx.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE hukou_ok AS
-                WITH {_keys("id_number", rows.name, "idk")}
+                WITH {_keys(ctx, "id_number", rows.name, "idk")}
                 SELECT j._line, j.household_no, j.found AS village_code, idk.k AS person_key,
                        j.relation_to_head IN ('{_HEAD_RELATIONS[0]}', '{_HEAD_RELATIONS[1]}')
                            AS is_head,
@@ -304,7 +312,7 @@ def _archive(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) -> 
     _defer(out, bad, _unknown_village(table))
     copied = ", ".join(f"j.{quote(name)}" for name in (*_ARCHIVE_TEXTS, *numeric))
     records = ctx.sql(
-        f"""WITH {_keys("head_id_number", rows.name, "idk")}
+        f"""WITH {_keys(ctx, "head_id_number", rows.name, "idk")}
             SELECT {copied}, idk.k AS head_person_key, p.household_no AS household_no,
                    j.filed_date, coalesce(j.found, h.village_code) AS village_code,
                    coalesce(j._extra, '{{}}') AS extra, {ctx.run_id}::BIGINT AS run_id,
@@ -333,21 +341,22 @@ def _archive(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) -> 
     return Batch([Upsert(_ARCHIVE, records, ("head_person_key",))])
 
 
-def _card_checks(ctx: Context, rows: RowStore) -> pa.Table:
+def _card_checks(cards: pa.Array) -> pa.Table:
     """Each distinct card number as ``check_card`` sees it: without spaces or dashes, and
-    whether it is 12–19 digits."""
-    raw = [
-        r[0]
-        for r in ctx.con.execute(
-            f"SELECT DISTINCT card_no FROM {rows.name} WHERE card_no IS NOT NULL"
-        ).fetchall()
-    ]
-    cards = [re.sub(r"[\s-]", "", value) for value in raw]
+    whether it is 12–19 digits. Plain digit strings are checked as a column; anything else by
+    the regular expressions."""
+    raw = pc.unique(cards.drop_null())
+    digits = pc.match_substring_regex(raw, r"^[0-9]{12,19}$").to_numpy(zero_copy_only=False)
+    clean = raw.to_pylist()
+    ok = digits.copy()
+    for i in np.flatnonzero(~digits):
+        clean[i] = re.sub(r"[\s-]", "", clean[i])
+        ok[i] = bool(_CARD_RE.match(clean[i]))
     return pa.table(
         {
-            "card_no": pa.array(raw, pa.string()),
-            "card": pa.array(cards, pa.string()),
-            "card_ok": pa.array([bool(_CARD_RE.match(c)) for c in cards], pa.bool_()),
+            "card_no": raw,
+            "card": pa.array(clean, pa.string()),
+            "card_ok": pa.array(ok, pa.bool_()),
         }
     )
 
@@ -373,16 +382,17 @@ def _card_problem(table: TableReader) -> Callable[[dict[str, Any]], Problem]:
 
 def _payments(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) -> Batch:
     persons, cards, points = ctx.lookup("persons"), ctx.lookup("cards"), ctx.lookup("points")
-    checks = _card_checks(ctx, rows)
+    checks = _card_checks(
+        ctx.con.sql(f"SELECT DISTINCT card_no FROM {rows.name}").to_arrow_table()["card_no"]
+    )
     pairs = ctx.con.execute(f"SELECT DISTINCT txn_type, direction FROM {rows.name}").fetchall()
     ctx.con.register("card_checks", checks)
     ctx.con.register("directions", direction_table(pairs))
     try:
         ctx.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE pay_linked AS
-                WITH {_keys("id_number", rows.name, "idk")},
-                     cardk AS (SELECT v, cf_key(v) AS k FROM (SELECT DISTINCT card AS v
-                               FROM card_checks WHERE card_ok))
+                WITH {_keys(ctx, "id_number", rows.name, "idk")},
+                     {_keys(ctx, "card", "card_checks WHERE card_ok", "cardk")}
                 SELECT r._line, r.txn_id, r.point_id, r.txn_time, r.txn_type, r.amount, r.status,
                        r.point_village_code, r.bill_category, d.dir AS direction,
                        r._extra IS NOT NULL AS has_extra,
@@ -425,15 +435,19 @@ def _payments(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) ->
     out.linked += linked
     out.accepted = accepted
     ctx.con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE pay_records AS
+        f"""CREATE OR REPLACE TEMP VIEW pay_records AS
             SELECT txn_id, point_id, date_trunc('second', txn_time) AS txn_time, txn_type,
                    amount, status, person_key, card_key, point_village_code, bill_category,
                    direction, {ctx.run_id}::BIGINT AS run_id
-            FROM pay_linked WHERE card_problem IS NULL AND person_key IS NOT NULL
-            ORDER BY _line"""
+            FROM pay_linked WHERE card_problem IS NULL AND person_key IS NOT NULL"""
     )
-    ctx.con.execute("DROP TABLE pay_linked")
     return Batch(payments="pay_records" if accepted else None)
+
+
+def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop what a builder left in the work database for the writer (payment records)."""
+    con.execute("DROP VIEW IF EXISTS pay_records")
+    con.execute("DROP TABLE IF EXISTS pay_linked")
 
 
 # ---------------------------------------------------------------- one person, one row
@@ -449,25 +463,32 @@ class PersonRecords:
     table: Table
     keys: tuple[str, ...]
     copied: tuple[str, ...] = ()
-    derive: Callable[[Context, TableReader, pa.Table, Outcome], pa.Table] | None = None
+    derive: Derive | None = None
 
 
-def _card_columns(ctx: Context, table: TableReader, rows: pa.Table, out: Outcome) -> pa.Table:
+# (rows kept, the columns derived for them by name)
+Derive = Callable[[Context, TableReader, pa.Table, Outcome], tuple[pa.Table, dict[str, pa.Array]]]
+
+
+def _card_columns(
+    ctx: Context, table: TableReader, rows: pa.Table, out: Outcome
+) -> tuple[pa.Table, dict[str, pa.Array]]:
     """card_key and card_masked (前6后4) of each row's card; rows with a bad card deferred."""
-    checks = _card_checks_of(rows["card_no"])
-    joined = ctx.sql(
-        f"""WITH cardk AS (SELECT v, cf_key(v) AS k FROM (SELECT DISTINCT card AS v
-                           FROM checks WHERE card_ok))
-            SELECT r.*, {_CARD_PROBLEM} AS card_problem, cardk.k AS card_key,
-                   substr(c.card, 1, 6) || repeat('*', length(c.card) - 10)
-                       || substr(c.card, length(c.card) - 3) AS card_masked
-            FROM rows r
-            LEFT JOIN checks c ON c.card_no = r.card_no
-            LEFT JOIN cardk ON cardk.v = c.card
-            ORDER BY r._line""",
-        rows=rows,
-        checks=checks,
-    )
+    ctx.con.register("checks", _card_checks(rows["card_no"].combine_chunks()))
+    try:
+        joined = ctx.sql(
+            f"""WITH {_keys(ctx, "card", "checks WHERE card_ok", "cardk")}
+                SELECT r.*, {_CARD_PROBLEM} AS card_problem, cardk.k AS card_key,
+                       substr(c.card, 1, 6) || repeat('*', length(c.card) - 10)
+                           || substr(c.card, length(c.card) - 3) AS card_masked
+                FROM rows r
+                LEFT JOIN checks c ON c.card_no = r.card_no
+                LEFT JOIN cardk ON cardk.v = c.card
+                ORDER BY r._line""",
+            rows=rows,
+        )
+    finally:
+        ctx.con.unregister("checks")
     problem = pc.is_valid(joined["card_problem"])
     _defer(out, joined.filter(problem).select(["_line", "card_problem"]), _card_problem(table))
     kept = joined.filter(pc.invert(problem))
@@ -475,41 +496,52 @@ def _card_columns(ctx: Context, table: TableReader, rows: pa.Table, out: Outcome
     return kept.drop_columns(["card_problem", "card_key", "card_masked"]), derived
 
 
-def _card_checks_of(cards: pa.ChunkedArray) -> pa.Table:
-    raw = [c for c in pc.unique(cards.drop_null()).to_pylist()]
-    clean = [re.sub(r"[\s-]", "", value) for value in raw]
-    return pa.table(
-        {
-            "card_no": pa.array(raw, pa.string()),
-            "card": pa.array(clean, pa.string()),
-            "card_ok": pa.array([bool(_CARD_RE.match(c)) for c in clean], pa.bool_()),
-        }
+def _per_distinct(values: pa.ChunkedArray | pa.Array, text: Callable[[Any], str]) -> pa.Array:
+    """``text`` of each value, computed once per distinct value."""
+    encoded = pc.dictionary_encode(
+        values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     )
+    distinct = [text(v) for v in encoded.dictionary.to_pylist()]
+    texts = pa.array(distinct, pa.string()).take(encoded.indices)
+    return pc.fill_null(texts, text(None))
 
 
-def _natural_key(src: Source, values: dict[str, Any], secret: str) -> str:
-    joined = "|".join(str(_json_value(values[k]) or "") for k in src.key)
-    return hashlib.sha256(f"{secret}|{src.name}|{joined}".encode()).hexdigest()
-
-
-def _government_columns(ctx: Context, table: TableReader, rows: pa.Table, out: Outcome) -> pa.Table:
-    """source, natural_key (a hash of the source's key columns), record_date (its first date
-    column) and data (every contract column but the ID, as JSON)."""
+def _government_columns(
+    ctx: Context, table: TableReader, rows: pa.Table, out: Outcome
+) -> tuple[pa.Table, dict[str, pa.Array]]:
+    """source; natural_key, sha256 of "secret|source|" and the key columns' text joined by
+    "|" (empty for none); record_date (the first date column); data, every contract column
+    but the ID as JSON, as ``json.dumps`` writes a dict of them. Each value is turned into
+    text once per distinct value."""
     src = table.source
-    names = [c.name for c in src.columns]
+    n = rows.num_rows
     date_cols = [c.name for c in src.columns if c.type == "date"]
-    keys, data = [], []
-    for values in rows.select(names).to_pylist():
-        keys.append(_natural_key(src, values, ctx.secret))
-        data.append(json.dumps({k: _json_value(x) for k, x in values.items() if k != "id_number"}))
-    record_date = (
-        rows[date_cols[0]].combine_chunks() if date_cols else pa.nulls(rows.num_rows, pa.date32())
+    key_text = [_per_distinct(rows[k], lambda v: str(_json_value(v) or "")) for k in src.key]
+    joined = pc.binary_join_element_wise(*key_text, "|") if len(key_text) > 1 else key_text[0]
+    prefix = f"{ctx.secret}|{src.name}|".replace("'", "''")
+    keys = ctx.sql(
+        f"SELECT sha256('{prefix}' || k) AS h FROM keys ORDER BY i",
+        keys=pa.table({"i": pa.array(range(n), pa.int64()), "k": joined}),
+    )["h"]
+    parts = [
+        pc.binary_join_element_wise(
+            pa.array([json.dumps(c.name) + ": "] * n, pa.string()),
+            _per_distinct(rows[c.name], lambda v: json.dumps(_json_value(v))),
+            "",
+        )
+        for c in src.columns
+        if c.name != "id_number"
+    ]
+    body = pc.binary_join_element_wise(*parts, ", ") if len(parts) > 1 else parts[0]
+    data = pc.binary_join_element_wise(
+        pa.array(["{"] * n, pa.string()), body, pa.array(["}"] * n, pa.string()), ""
     )
+    record_date = rows[date_cols[0]].combine_chunks() if date_cols else pa.nulls(n, pa.date32())
     return rows, {
-        "source": pa.array([src.name] * rows.num_rows, pa.string()),
-        "natural_key": pa.array(keys, pa.string()),
+        "source": pa.array([src.name] * n, pa.string()),
+        "natural_key": keys.combine_chunks(),
         "record_date": record_date,
-        "data": pa.array(data, pa.string()),
+        "data": data,
     }
 
 
@@ -549,7 +581,7 @@ def _person_records(
 ) -> Batch:
     persons = ctx.lookup("persons")
     data = ctx.sql(
-        f"""WITH {_keys("id_number", rows.name, "idk")}
+        f"""WITH {_keys(ctx, "id_number", rows.name, "idk")}
             SELECT r.*, idk.k AS person_key, p.household_no IS NOT NULL AS linked
             FROM {rows.name} r JOIN idk ON idk.v = r.id_number
             LEFT JOIN {persons} p ON p.person_key = idk.k

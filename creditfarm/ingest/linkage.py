@@ -115,7 +115,9 @@ class KeyHasher:
     def install(self, con: duckdb.DuckDBPyConnection) -> None:
         """Define ``cf_key(v)`` in ``con``: the first 32 hex digits of HMAC-SHA256(secret, v),
         i.e. sha256((K ^ opad) || sha256((K ^ ipad) || v)) with K the secret padded to the
-        64-byte block (hashed first when longer), as RFC 2104 and ``hmac`` do."""
+        64-byte block (hashed first when longer), as RFC 2104 and ``hmac`` do; and a table of
+        the keys computed so far (``cache``), so a value repeated in many files is hashed
+        once per import."""
         key = self._secret.encode()
         if len(key) > 64:
             key = hashlib.sha256(key).digest()
@@ -127,6 +129,22 @@ class KeyHasher:
             "CREATE OR REPLACE TEMP MACRO cf_key(v) AS "
             f"substr(sha256(unhex('{outer}') || {inner_hash}), 1, 32)"
         )
+        con.execute(f"CREATE TABLE IF NOT EXISTS {self.cache} (v VARCHAR, k VARCHAR)")
+
+    @property
+    def cache(self) -> str:
+        """The work-database table (v, k) of keys computed for this secret."""
+        return "keys_" + hashlib.sha256(self._secret.encode()).hexdigest()[:12]
+
+    def keys_of(self, con: duckdb.DuckDBPyConnection, values: str) -> str:
+        """Add the keys of the distinct non-null ``v`` of query ``values`` to the cache (those
+        not there yet), and return the cache's name to join on."""
+        con.execute(
+            f"INSERT INTO {self.cache} SELECT v, cf_key(v) FROM "
+            f"(SELECT DISTINCT v FROM ({values}) WHERE v IS NOT NULL) n "
+            f"ANTI JOIN {self.cache} c USING (v)"
+        )
+        return self.cache
 
 
 def _short(name: str, suffixes: tuple[str, ...]) -> str:
@@ -235,13 +253,19 @@ class Lookups:
     """What linkage reads from SQL (persons, households, cards, points), copied into the work
     database on first use as tables ``lk_persons`` (person_key, household_no, name),
     ``lk_households`` (household_no, village_code), ``lk_cards`` (card_key, person_key) and
-    ``lk_points`` (point_id). Kept while the files imported change none of them (payments)."""
+    ``lk_points`` (point_id). Each is kept until a file that changes it is imported."""
 
     _QUERIES: ClassVar[dict[str, Any]] = {
         "persons": (_PERSON.c.person_key, _PERSON.c.household_no, _PERSON.c.name),
         "households": (_HOUSEHOLD.c.household_no, _HOUSEHOLD.c.village_code),
         "cards": (_CARD.c.card_key, _CARD.c.person_key),
         "points": (_POINT.c.point_id,),
+    }
+    # Which lookups a file of each source changes.
+    _CHANGED_BY: ClassVar[dict[str, tuple[str, ...]]] = {
+        "hukou": ("persons", "households"),
+        "cards": ("cards",),
+        "points": ("points",),
     }
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -253,12 +277,19 @@ class Lookups:
         target = f"lk_{name}"
         if name not in self._loaded:
             columns = self._QUERIES[name]
-            rows = conn.execute(select(*columns)).all()
+            table = columns[0].table
+            quote = conn.dialect.identifier_preparer.quote
+            sql = f"SELECT {', '.join(quote(c.name) for c in columns)} FROM {quote(table.name)}"
+            # The driver's own cursor, in this transaction: no Row objects for 800k persons.
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql)
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+            values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
             data = pa.table(
-                {
-                    col.name: pa.array([row[i] for row in rows], pa.string())
-                    for i, col in enumerate(columns)
-                }
+                {col.name: pa.array(list(values[i]), pa.string()) for i, col in enumerate(columns)}
             )
             self.con.register("_lookup_rows", data)
             try:
@@ -268,11 +299,12 @@ class Lookups:
             self._loaded.add(name)
         return target
 
-    def forget(self) -> None:
-        """A file changed what linkage reads: load again on next use."""
-        for name in self._loaded:
-            self.con.execute(f"DROP TABLE IF EXISTS lk_{name}")
-        self._loaded.clear()
+    def forget(self, source: str) -> None:
+        """``source`` was written: load what it changes again on next use."""
+        for name in self._CHANGED_BY.get(source, ()):
+            if name in self._loaded:
+                self.con.execute(f"DROP TABLE IF EXISTS lk_{name}")
+                self._loaded.discard(name)
 
 
 def person_households(conn: Connection) -> dict[str, str | None]:

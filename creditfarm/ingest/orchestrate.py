@@ -26,7 +26,7 @@ import duckdb
 from sqlalchemy.engine import Connection
 
 from creditfarm.ingest.contract import GOVERNMENT_SOURCES, SOURCES, Source
-from creditfarm.ingest.importers import Batch, Context, build
+from creditfarm.ingest.importers import Batch, Context, build, drop_work_tables
 from creditfarm.ingest.linkage import Lookups
 from creditfarm.ingest.outcome import Outcome
 from creditfarm.ingest.placement import Placement, place_file
@@ -44,6 +44,7 @@ from creditfarm.ingest.validate import check_batch, merge_duplicates, row_schema
 from creditfarm.ingest.write import write_batch, write_quarantine
 from creditfarm.storage.models import ImportRun
 from creditfarm.storage.paystore import StagedWrite, stage_payment_rows
+from creditfarm.storage.upsert import bulk_writes
 from creditfarm.workspace import Workspace
 
 __all__ = [
@@ -124,8 +125,9 @@ def _import_table(
         out.defer(line, problem)
     batch = build(Context(conn, ws.secret, run_id, session.con, session.lookups), table, rows, out)
     out.reject_pending(table)
-    write_batch(conn, batch)
-    write_quarantine(conn, out.quarantine, run_id=run_id)
+    with bulk_writes(conn):
+        write_batch(conn, batch)
+        write_quarantine(conn, out.quarantine, run_id=run_id)
     return out, batch
 
 
@@ -173,11 +175,10 @@ def _ingest_read(ws: Workspace, session: _Session, export: ExportFile, source: S
         )
     finally:
         rows.drop()
-        session.con.execute("DROP TABLE IF EXISTS pay_records")
+        drop_work_tables(session.con)
     if staged is not None:
         staged.commit()
-    if source.name != "payments":
-        session.lookups.forget()  # this file may have changed what linkage reads
+    session.lookups.forget(source.name)  # what this file changed is read again
     return load_run(ws, run_id=run_id)
 
 

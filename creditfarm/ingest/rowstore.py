@@ -68,21 +68,26 @@ class RowStore:
         if self.count < 2:
             return []
         part = ", ".join(quote(k) for k in key)
+        groups = f"SELECT {part} FROM {self.name} GROUP BY {part} HAVING count(*) > 1"
+        if not self.con.execute(f"SELECT count(*) FROM ({groups})").fetchall()[0][0]:
+            return []  # every key once: nothing to rank
+        # Only the rows whose key repeats are ranked (keys may be null: null matches null).
+        same = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM g.{quote(k)}" for k in key)
+        repeated = f"SELECT t.* FROM {self.name} t SEMI JOIN ({groups}) g ON {same}"
         diffs = ", ".join(
             f"l.{quote(f)} IS DISTINCT FROM w.{quote(f)} AS d{i}" for i, f in enumerate(identity)
         )
         select_diffs = f", {diffs}" if diffs else ""
+        order = f"ORDER BY {quote(line)} DESC"
         ranked = (
-            f"SELECT {quote(line)} AS line, "
-            f"row_number() OVER (PARTITION BY {part} ORDER BY {quote(line)} DESC) AS rn, "
-            f"first_value({quote(line)}) OVER (PARTITION BY {part} ORDER BY {quote(line)} DESC) "
-            f"AS win FROM {self.name}"
+            f"SELECT {quote(line)} AS line, row_number() OVER (PARTITION BY {part} {order}) AS rn, "
+            f"first_value({quote(line)}) OVER (PARTITION BY {part} {order}) AS win FROM rep"
         )
         losers = self.con.execute(
-            f"WITH r AS ({ranked}) "
+            f"WITH rep AS MATERIALIZED ({repeated}), r AS ({ranked}) "
             f"SELECT r.line, r.win{select_diffs} FROM r "
-            f"JOIN {self.name} l ON l.{quote(line)} = r.line "
-            f"JOIN {self.name} w ON w.{quote(line)} = r.win "
+            f"JOIN rep l ON l.{quote(line)} = r.line "
+            f"JOIN rep w ON w.{quote(line)} = r.win "
             f"WHERE r.rn > 1 ORDER BY r.line"
         ).fetchall()
         if not losers:

@@ -176,6 +176,8 @@ def _messy(folder: Path) -> Path:
         f"{MING},行政,赌博,2020-05-01\n{OUTSIDER},刑事,诈骗,44197\n",
         "utf-8",
     )
+    # every row quarantined: the records of no row at all
+    (folder / "政务_出入境.csv").write_text("身份证号,出境次数\n12345,3\n", "utf-8")
     (folder / "贷款台账.csv").write_text(
         "借据号,身份证号,发放日期,到期日期,贷款金额(万元),贷款余额,最长逾期天数,五级分类,状态\n"
         f'L1,{MING},2021-01-05,2022-01-05,5,"20,000",0,正常,未结清\n'

@@ -98,6 +98,27 @@ _CELLS = {
 }
 
 
+@st.composite
+def _iso_time(draw: st.DrawFn) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` with any two digits in each place (so also Feb 30, 24:00)."""
+    two = st.integers(0, 99).map(lambda v: f"{v:02d}")
+    year = draw(st.integers(0, 9999))
+    sep = draw(st.sampled_from([" ", " ", "T", "/", "_"]))
+    return f"{year:04d}-{draw(two)}-{draw(two)}{sep}{draw(two)}:{draw(two)}:{draw(two)}"
+
+
+# Whole columns in one machine form (with a stray other cell now and then): the row-by-row
+# paths that skip looking for distinct cells.
+_MACHINE = {
+    "datetime": st.one_of(_iso_time(), _iso_time(), _iso_time(), _date_like()),
+    "id": st.one_of(_id_like(), st.text("0123456789Xx", min_size=18, max_size=18)),
+    "code": st.one_of(
+        st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=12),
+        st.sampled_from(["-", "NULL", "N/A", "", " x"]),
+    ),
+}
+
+
 def _scalar(col: Column, cell: str, scale: float) -> tuple[object, bool, Counter[str]]:
     warnings: Counter[str] = Counter()
     try:
@@ -132,6 +153,13 @@ def test_every_kind_of_column_agrees_with_the_cell_rule(data: st.DataObject) -> 
     for kind, cells in _CELLS.items():
         drawn = data.draw(st.lists(st.one_of(st.none(), cells), min_size=1, max_size=25))
         _agree(kind, drawn, scale=data.draw(st.sampled_from([1.0, 10_000.0, 1_000.0])))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_columns_in_one_machine_form_agree_with_the_cell_rule(data: st.DataObject) -> None:
+    for kind, cells in _MACHINE.items():
+        _agree(kind, data.draw(st.lists(cells, min_size=1, max_size=40)))
 
 
 def test_known_cells_by_hand() -> None:

@@ -22,6 +22,7 @@ from creditfarm.ingest.contract import NON_PERFORMING, SOURCES
 from creditfarm.sample import EXPORT_DATE, CountySummary, generate_county
 from creditfarm.sample.finances import risk_logit
 from creditfarm.sample.messy import checksum_typo, legacy_15, wrong_length
+from tests.helpers.paths import SAMPLE_DATA
 
 pytestmark = pytest.mark.slow
 

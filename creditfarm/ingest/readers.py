@@ -564,6 +564,13 @@ def _pick_sheet(names: list[str], source: Source | None) -> str:
 def _open_workbook(path: Path, data: bytes) -> Any:
     from python_calamine import CalamineError, load_workbook
 
+    from creditfarm.ingest.xlsx_guard import WorkbookRefused, check_workbook
+
+    try:
+        # Before calamine sees it: a far-away cell or a zip bomb would abort the process.
+        check_workbook(path, data)
+    except WorkbookRefused as exc:
+        raise ReadError(str(exc)) from None
     try:
         # From the bytes already read, not the path: the file is opened once.
         return load_workbook(io.BytesIO(data))

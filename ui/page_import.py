@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from creditfarm.display.exports import csv_text
 from creditfarm.display.formatting import fmt_count, fmt_pct
 from creditfarm.ingest.contract import SOURCES
 from ui.common import data_stamp, workspace
@@ -162,7 +163,7 @@ if not quarantine.empty:
     )
     st.download_button(
         "下载隔离区（CSV）",
-        view.rename(columns=QUARANTINE_LABELS).to_csv(index=False).encode("utf-8-sig"),
+        csv_text(view.rename(columns=QUARANTINE_LABELS)).encode("utf-8-sig"),
         file_name="隔离区.csv",
         mime="text/csv",
         key="download-quarantine",

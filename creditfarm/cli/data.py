@@ -176,10 +176,11 @@ def quarantine(
     db: DbOption = None,
 ) -> None:
     """导出全部隔离行（CSV 到标准输出；身份证号、电话、卡号已脱敏）。"""
+    from creditfarm.display.exports import csv_text
     from creditfarm.ingest.report import quarantine_frame
 
     frame = quarantine_frame(workspace(db), source=source, detail=detail)
-    typer.echo(frame.to_csv(index=False), nl=False)
+    typer.echo(csv_text(frame), nl=False)
 
 
 @app.command()
@@ -197,7 +198,9 @@ def rates(
 
     frame = rate_table(workspace(db), level=level.value)
     if fmt is RateFormat.csv:
-        typer.echo(frame.to_csv(index=False), nl=False)
+        from creditfarm.display.exports import csv_text
+
+        typer.echo(csv_text(frame), nl=False)
     elif fmt is RateFormat.json:
         records = json.loads(frame.to_json(orient="records", force_ascii=False))
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2))

@@ -185,6 +185,7 @@ def scores(
     db: DbOption = None,
 ) -> None:
     """导出每户最新评估结果（整村授信名单；按角色脱敏姓名）。"""
+    from creditfarm.display.exports import safe_frame
     from creditfarm.scoring.lists import latest_scores, write_scores
 
     if fmt not in ("csv", "xlsx"):
@@ -200,7 +201,7 @@ def scores(
             + ": run `creditfarm score` first"
         )
     if out is None:
-        frame.to_csv(sys.stdout, index=False)
+        safe_frame(frame).to_csv(sys.stdout, index=False)
     else:
         write_scores(frame, fmt=fmt, out=out)
         typer.echo(f"{len(frame)} households → {out}")

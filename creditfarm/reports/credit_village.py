@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import text
 
+from creditfarm.display.exports import excel_writer
 from creditfarm.identity import show_name
 from creditfarm.ingest.contract import NON_PERFORMING
 from creditfarm.officer.households import household_frame
@@ -236,7 +237,7 @@ def export_xlsx(ws: Workspace, *, villages: pd.DataFrame, towns: pd.DataFrame) -
     达标/未达标), one of towns; title row and units."""
     rules = ws.policy.credit_village
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    with excel_writer(buffer) as writer:
         book = writer.book
         title = book.add_format({"bold": True, "font_size": 14})
         head = book.add_format(

@@ -19,6 +19,7 @@ import pandas as pd
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import text
 
+from creditfarm.display.exports import excel_writer
 from creditfarm.reports.rates import against_target
 from creditfarm.storage import paystore
 from creditfarm.workspace import Workspace
@@ -175,7 +176,7 @@ def monthly_report_xlsx(
     target, gap, pre-credited, rate, target, gap) and sheet 其他指标; a title row naming the
     period, units in the headers, areas below target first."""
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    with excel_writer(buffer) as writer:
         book = writer.book
         title = book.add_format({"bold": True, "font_size": 14})
         note = book.add_format({"italic": True, "font_color": "#555555"})

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from creditfarm.display.exports import excel_writer, safe_frame
 from creditfarm.identity import show_name
 from creditfarm.storage.assessments import ASSESSMENT_TABLE, current_ids
 from creditfarm.storage.models import Archive, Household, Person
@@ -81,8 +82,9 @@ def latest_scores(
 def write_scores(frame: pd.DataFrame, *, fmt: str, out: Any) -> None:
     """Write the list as CSV (UTF-8 with BOM, so Excel shows 汉字) or XLSX to a path or stream."""
     if fmt == "csv":
-        frame.to_csv(out, index=False, encoding="utf-8-sig")
+        safe_frame(frame).to_csv(out, index=False, encoding="utf-8-sig")
     elif fmt == "xlsx":
-        frame.to_excel(out, index=False, sheet_name="预授信名单", engine="xlsxwriter")
+        with excel_writer(out) as writer:
+            frame.to_excel(writer, index=False, sheet_name="预授信名单")
     else:
         raise ValueError(f"unknown format {fmt!r}: csv or xlsx")

@@ -23,6 +23,7 @@ from creditfarm.ingest.columns import ARROW_TYPES, ID_WARNINGS, parse_cell, pars
 from creditfarm.ingest.contract import Column
 from creditfarm.ingest.normalize import ValueProblem, normalize_cell, parse_text
 from creditfarm.ingest.outcome import Outcome, Problem
+from creditfarm.ingest.plausible import check_value, implausible
 from creditfarm.ingest.readers import CellBatch, RawRow, TableReader
 from creditfarm.ingest.rowstore import RowStore
 
@@ -62,9 +63,11 @@ def row_schema(table: TableReader) -> pa.Schema:
     return pa.schema(fields)
 
 
-def row_problems(table: TableReader, row: RawRow) -> list[Problem]:
-    """Why ``row`` is quarantined, cell by cell: its cells' problems in header order, then
-    required values missing, then an either/or group left empty."""
+def row_problems(table: TableReader, row: RawRow, *, today: date | None = None) -> list[Problem]:
+    """Why ``row`` is quarantined, cell by cell: its cells' problems (parse, then
+    plausibility on export date ``today``) in header order, then required values missing, then
+    an either/or group left empty."""
+    today = today or date.today()
     src = table.source
     values: dict[str, Any] = {c.name: None for c in src.columns}
     problems: list[Problem] = []
@@ -79,6 +82,7 @@ def row_problems(table: TableReader, row: RawRow) -> list[Problem]:
                 table.scales.get(canon, 1.0),
                 unused,
             )
+            check_value(col, values[canon], today)
         except ValueProblem as exc:
             problems.append(Problem(header, exc.reason, exc.detail))
     header_of = {canon: header for header, canon in table.mapping.items()}
@@ -144,7 +148,8 @@ def check_batch(
         parsed = parse_column(
             col, batch.cells[pos], scale=table.scales.get(canon, 1.0), today=today
         )
-        bad = parsed.bad
+        too_low, too_high = implausible(col, parsed.values, today)
+        bad = parsed.bad | too_low | too_high
         if col.type == "id" and batch.numeric is not None:
             numeric = batch.numeric[pos].to_numpy(zero_copy_only=False)
             bad = bad | numeric  # an ID that was an Excel number is never trusted
@@ -168,7 +173,7 @@ def check_batch(
         failed |= empty
     for index in np.flatnonzero(failed):
         row = table.raw_row(batch, int(index))
-        problems = row_problems(table, row)
+        problems = row_problems(table, row, today=today)
         if not problems:
             raise AssertionError(f"{table.path.name} line {row.line}: failed without a problem")
         out.reject(row, problems, table)

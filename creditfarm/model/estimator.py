@@ -77,10 +77,16 @@ def fit_calibration(raw: Any, y: Any) -> dict[str, Any]:
     if np.ptp(scores) > 0:
         platt = LogisticRegression(C=1e6, solver="lbfgs")
         platt.fit(scores.reshape(-1, 1), target)
-        a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+        # Rounded to 10 significant digits: the solver's last digits follow the BLAS threads and
+        # the load, and a retrained model must give the same artefacts byte for byte.
+        a, b = _stable(platt.coef_[0, 0]), _stable(platt.intercept_[0])
         if a > 0:
             return {"method": "platt", "a": a, "b": b}
-    return {"method": "intercept", "a": 1.0, "b": float(_intercept_only(scores, target))}
+    return {"method": "intercept", "a": 1.0, "b": _stable(_intercept_only(scores, target))}
+
+
+def _stable(value: Any) -> float:
+    return float(f"{float(value):.10g}")
 
 
 class CreditModel:

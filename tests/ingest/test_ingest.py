@@ -158,7 +158,10 @@ def test_every_quarantine_reason(ws, tmp_path):
         folder / "archive.csv",
         "户主身份证号,户主姓名,建档日期,家庭人口\n"
         f"{LI_MING},黎明,2021-13-01,3\n"  # bad_date
-        f"{LI_MING},黎明,2021-03-01,四口\n",  # bad_number
+        f"{LI_MING},黎明,2021-03-01,四口\n"  # bad_number
+        f"{LI_MING},黎明,2099-01-01,3\n"  # date_in_future (after the import's day)
+        f"{LI_MING},黎明,1850-01-01,3\n"  # date_implausible
+        f"{LI_MING},黎明,2021-03-01,-3\n",  # value_implausible (negative)
     )
     _write(
         folder / "cards.csv",
@@ -191,6 +194,9 @@ def test_every_quarantine_reason(ws, tmp_path):
         ("hukou", "duplicate_conflict", 9, "姓名"),
         ("archive", "bad_date", 2, "建档日期"),
         ("archive", "bad_number", 3, "家庭人口"),
+        ("archive", "date_in_future", 4, "建档日期"),
+        ("archive", "date_implausible", 5, "建档日期"),
+        ("archive", "value_implausible", 6, "家庭人口"),
         ("cards", "card_format", 3, "卡号"),
         ("cards", "card_excel_number", 2, "卡号"),
         ("cards", "id_excel_number", 3, "身份证号"),

@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from creditfarm.settings import Settings, get_settings
 from creditfarm.storage.engine import open_db
 from creditfarm.storage.models import ImportRun, WorkspaceBinding
+from creditfarm.storage.store_journal import recover
 from creditfarm.storage.store_marker import WorkspaceError, check_store, claim_store
 
 if TYPE_CHECKING:
@@ -123,7 +124,20 @@ def open_workspace(
         assert row is not None  # written by us or by a process that won the race
     binding = _binding(row, settings.database_url)
     _check_settings(binding, settings)
+    _recover_store(engine, binding.payments_dir)
     return Workspace(settings=settings, engine=engine, binding=binding)
+
+
+def _recover_store(engine: Engine, root: Path) -> None:
+    """Finish an import killed between its SQL commit and its Parquet renames
+    (``storage.store_journal``) before anything reads the store."""
+
+    def committed(run_id: int) -> bool:
+        with engine.connect() as conn:
+            status = conn.execute(select(_IMPORTS.c.status).where(_IMPORTS.c.id == run_id))
+            return status.scalar() == "done"
+
+    recover(root, committed=committed)
 
 
 def rebind(

@@ -251,6 +251,7 @@ def _hukou(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) -> Ba
         )
     finally:
         ctx.con.unregister("vmap")
+    _refuse_moves(ctx, table, out)
     try:
         # A household is filed where its first row puts it, unless a head row says where;
         # the last head row wins (rows in file order, as one row after another would).
@@ -283,6 +284,37 @@ def _hukou(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) -> Ba
         Upsert(_PERSON, persons, ("person_key",)),
     ]
     return Batch(upserts, relink_archives=True)
+
+
+def _refuse_moves(ctx: Context, table: TableReader, out: Outcome) -> None:
+    """A person an earlier 户籍 file put in another household is a conflict, not a move: the row
+    is quarantined and the person stays where they were (a silent move would change both
+    households' villages' filed counts). A person listed in two households of one file is
+    caught earlier, as a duplicate key whose 户号 differs."""
+    persons = ctx.lookup("persons")
+    moved = ctx.sql(
+        f"""SELECT h._line, p.household_no AS before FROM hukou_ok h
+            JOIN {persons} p ON p.person_key = h.person_key
+            WHERE p.household_no IS NOT NULL AND p.household_no <> h.household_no
+            ORDER BY h._line"""
+    )
+    if not moved.num_rows:
+        return
+    header = table.header_for("household_no") or "household_no"
+    _defer(
+        out,
+        moved,
+        lambda row: Problem(
+            header,
+            "duplicate_conflict",
+            f"此人已在户号 {row['before']} 中登记（先前导入），同一人不能属于两户",
+        ),
+    )
+    ctx.con.register("moved", moved)
+    try:
+        ctx.con.execute("DELETE FROM hukou_ok WHERE _line IN (SELECT _line FROM moved)")
+    finally:
+        ctx.con.unregister("moved")
 
 
 _ARCHIVE_TEXTS = (

@@ -17,6 +17,7 @@ share its ``ExportFile``.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from datetime import date
@@ -44,6 +45,7 @@ from creditfarm.ingest.validate import check_batch, merge_duplicates, row_schema
 from creditfarm.ingest.write import write_batch, write_quarantine
 from creditfarm.storage.models import ImportRun
 from creditfarm.storage.paystore import StagedWrite, stage_payment_rows
+from creditfarm.storage.store_journal import store_lock
 from creditfarm.storage.upsert import bulk_writes
 from creditfarm.workspace import Workspace
 
@@ -133,7 +135,9 @@ def _import_table(
 
 def _ingest(ws: Workspace, session: _Session, export: ExportFile, source: Source) -> ImportRun:
     try:
-        return _ingest_read(ws, session, export, source)
+        # One import at a time per workspace (processes and machines alike): a second waits.
+        with store_lock(ws.payments_root):
+            return _ingest_read(ws, session, export, source)
     finally:
         export.release()  # closes the file and drops what it held
 
@@ -151,6 +155,7 @@ def _ingest_read(ws: Workspace, session: _Session, export: ExportFile, source: S
             ws, source=source.name, file_name=path.name, sha256=sha, message=str(exc)
         )
     staged: StagedWrite | None = None
+    journal: Path | None = None
     rows = RowStore(session.con, row_schema(table))
     try:
         with ws.engine.begin() as conn:
@@ -158,6 +163,7 @@ def _ingest_read(ws: Workspace, session: _Session, export: ExportFile, source: S
             out, batch = _import_table(conn, ws, session, table, rows, run_id)
             if batch.payments is not None:
                 staged = stage_payment_rows(ws.payments_root, session.con, batch.payments)
+                journal = staged.write_journal(ws.payments_root, run_id=run_id)
             finish_run(conn, run_id=run_id, out=out)
     except _Unreadable as exc:
         return record_failed(
@@ -166,6 +172,8 @@ def _ingest_read(ws: Workspace, session: _Session, export: ExportFile, source: S
     except Exception as exc:  # anything unexpected: the whole file is rolled back
         if staged is not None:
             staged.abort()
+        if journal is not None:
+            journal.unlink(missing_ok=True)
         return record_failed(
             ws,
             source=source.name,
@@ -177,9 +185,19 @@ def _ingest_read(ws: Workspace, session: _Session, export: ExportFile, source: S
         rows.drop()
         drop_work_tables(session.con)
     if staged is not None:
+        _after_commit_hook()
         staged.commit()
+        if journal is not None:
+            journal.unlink(missing_ok=True)
     session.lookups.forget(source.name)  # what this file changed is read again
     return load_run(ws, run_id=run_id)
+
+
+def _after_commit_hook() -> None:
+    """Between the SQL commit and the renames: where a test kills a real import
+    (``CREDITFARM_TEST_KILL_AFTER_COMMIT=1``) to prove ``paystore.recover`` finishes it."""
+    if os.environ.get("CREDITFARM_TEST_KILL_AFTER_COMMIT") == "1":
+        os._exit(137)
 
 
 def _unplaced(ws: Workspace, export: ExportFile, placement: Placement) -> ImportRun:

@@ -41,7 +41,7 @@ __all__ = [
 # Fields that identify the thing a natural key names: two rows with the same key that differ
 # here are not an update but a conflict (e.g. one ID, two different names).
 IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
-    "hukou": ("name",),
+    "hukou": ("name", "household_no"),  # one person, two households: a conflict, not a move
     "archive": ("head_name",),
     "cards": ("id_number",),
     "loans": ("id_number", "issue_date", "amount"),

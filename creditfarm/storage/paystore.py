@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from creditfarm.storage.store_journal import write_journal
 from creditfarm.storage.store_marker import check_store
 
 if TYPE_CHECKING:
@@ -77,6 +78,10 @@ class StagedWrite:
         for staged, _ in self.moves:
             staged.unlink(missing_ok=True)
         self.moves.clear()
+
+    def write_journal(self, root: Path, *, run_id: int) -> Path:
+        """Record the moves before the SQL transaction of ``run_id`` commits (``store_journal``)."""
+        return write_journal(root, run_id=run_id, moves=self.moves)
 
 
 def _partition_file(root: Path, month: str) -> Path:

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CREDITFARM_", env_file=".env", extra="ignore")
 
     data_dir: Path = Path("data")
+    # The app imports only from under this folder ("选择目录" cannot name /etc); empty:
+    # data_dir / "imports". Uploads are written under data_dir / "uploads", by the server.
+    import_dir: Path | None = None
+    max_upload_mb: int = 200  # one upload (keep .streamlit/config.toml maxUploadSize in step)
     database_url: str = ""  # empty: a SQLite file data_dir / "creditfarm.db"
     # Empty: beside the SQLite file (<stem>-payments/), or data_dir / "<database>-payments".
     payments_dir: Path | None = None

@@ -3,7 +3,6 @@ the quarantine (masked) to browse and download."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,12 @@ import streamlit as st
 from creditfarm.display.exports import csv_text
 from creditfarm.display.formatting import fmt_count, fmt_pct
 from creditfarm.ingest.contract import SOURCES
+from creditfarm.ingest.uploads import (
+    UploadRefused,
+    import_root,
+    resolve_import_folder,
+    save_uploads,
+)
 from ui.common import data_stamp, workspace
 
 ws = workspace()
@@ -98,7 +103,14 @@ def _run_import(folder: Path) -> None:
         st.error(f"导入失败：{exc}")
         return
     failed = [r for r in runs if r.status == "failed"]
-    st.success(f"导入完成：{len(runs)} 个文件，其中失败 {len(failed)} 个。")
+    if not runs:
+        st.warning("目录中没有可导入的文件。")
+    elif len(failed) == len(runs):
+        st.error(f"导入失败：{len(runs)} 个文件全部未能导入，数据库未改变。")
+    elif failed:
+        st.warning(f"部分导入：{len(runs)} 个文件中 {len(failed)} 个失败（其余已导入）。")
+    else:
+        st.success(f"导入完成：{len(runs)} 个文件全部导入。")
     for run in failed:
         st.error(run.message or run.file_name)
 
@@ -113,15 +125,23 @@ with upload_tab:
         key="uploads",
     )
     if st.button("导入上传的文件", key="import-uploads", disabled=not files):
-        folder = Path(ws.settings.data_dir) / "uploads" / datetime.now().strftime("%Y%m%d-%H%M%S")
-        folder.mkdir(parents=True, exist_ok=True)
-        for f in files or []:
-            (folder / Path(f.name).name).write_bytes(f.getvalue())
-        _run_import(folder)
+        try:
+            saved = save_uploads(ws, [(f.name, f.getvalue()) for f in files or []])
+        except UploadRefused as exc:
+            st.error(f"上传被拒绝：{exc}")
+        else:
+            _run_import(saved)
 with folder_tab:
-    path = st.text_input("县域导出文件所在目录（服务器上的路径）", key="folder")
+    path = st.text_input(
+        f"县域导出文件所在目录（导入目录 {import_root(ws)} 之下的相对路径）", key="folder"
+    )
     if st.button("导入该目录", key="import-folder", disabled=not path):
-        _run_import(Path(path))
+        try:
+            chosen = resolve_import_folder(ws, path)
+        except UploadRefused as exc:
+            st.error(f"不能导入：{exc}")
+        else:
+            _run_import(chosen)
 
 stamp = data_stamp(ws)  # an import above changes what the report shows
 report, runs = _report(stamp)

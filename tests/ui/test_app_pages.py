@@ -9,10 +9,12 @@ import re
 
 import pandas as pd
 import pytest
+import streamlit as st
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from creditfarm.reports.rates import rates
+from creditfarm.settings import get_settings
 from creditfarm.workspace import open_workspace
 from tests.helpers.app_county import AppCounty
 from tests.helpers.paths import UI
@@ -25,6 +27,12 @@ def page(name: str) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def _settings_changed() -> None:
+    """The app holds one workspace per server process: new settings need a fresh one."""
+    get_settings.cache_clear()
+    st.cache_resource.clear()
 
 
 def frame_with(at: AppTest, column: str) -> pd.DataFrame:
@@ -194,10 +202,37 @@ def test_import_page_report_and_reimport(app_env: AppCounty) -> None:
     for column in phones:  # phones 前3后4
         shown = quarantine[column].astype(str)
         assert shown[shown.str.len() >= 7].str.contains(r"\*").all()
-    at.text_input(key="folder").set_value(str(app_env.sample_dir)).run()
+
+
+def test_import_page_imports_only_under_the_import_folder(
+    app_env: AppCounty, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CREDITFARM_IMPORT_DIR", str(app_env.sample_dir.parent))
+    _settings_changed()
+    at = page("page_import")
+    at.text_input(key="folder").set_value(app_env.sample_dir.name).run()
     at.button(key="import-folder").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("导入完成" in s.value for s in at.success)
-    at.text_input(key="folder").set_value("/no/such/folder").run()
+    assert any("导入完成" in s.value for s in at.success)  # the same files: nothing failed
+    for outside in ("/etc", "../../..", "/no/such/folder"):
+        at.text_input(key="folder").set_value(outside).run()
+        at.button(key="import-folder").click().run()
+        assert any("不能导入" in e.value for e in at.error), outside
+    assert not any("导入完成" in s.value for s in at.success)
+
+
+def test_an_import_where_every_file_fails_is_red(
+    app_env: AppCounty, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = tmp_path_factory.mktemp("imports")
+    (root / "broken").mkdir()
+    (root / "broken" / "户籍.xlsx").write_bytes(b"not a workbook at all")
+    monkeypatch.setenv("CREDITFARM_IMPORT_DIR", str(root))
+    _settings_changed()
+    at = page("page_import")
+    at.text_input(key="folder").set_value("broken").run()
     at.button(key="import-folder").click().run()
-    assert any("导入失败" in e.value for e in at.error)
+    assert not at.success
+    shown = [e.value for e in at.error]
+    assert any("全部未能导入" in e for e in shown), shown
+    assert any("户籍.xlsx" in e.value for e in at.error)  # and why

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -81,6 +82,7 @@ class Context:
     run_id: int
     con: duckdb.DuckDBPyConnection
     lookups: Lookups
+    payments_root: Path | None = None  # the store, to refuse a re-sent txn_id with other content
     hasher: KeyHasher = field(init=False)
 
     def __post_init__(self) -> None:
@@ -448,6 +450,8 @@ def _payments(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) ->
         "WHERE card_problem IS NOT NULL OR person_key IS NULL ORDER BY _line"
     )
     _defer(out, bad, _card_problem(table))
+    if ctx.payments_root is not None:
+        _refuse_changed_transactions(ctx, table, out)
     known_points = ctx.con.execute(f"SELECT count(*) FROM {points}").fetchall()[0]
     stats = ctx.con.execute(
         f"""SELECT count(*),
@@ -474,6 +478,36 @@ def _payments(ctx: Context, table: TableReader, rows: RowStore, out: Outcome) ->
             FROM pay_linked WHERE card_problem IS NULL AND person_key IS NOT NULL"""
     )
     return Batch(payments="pay_records" if accepted else None)
+
+
+def _refuse_changed_transactions(ctx: Context, table: TableReader, out: Outcome) -> None:
+    """A transaction number already stored with another time, amount, person or card is a
+    quarantined conflict: the stored payment stays as it was."""
+    from creditfarm.storage.paystore import changed_transactions
+
+    assert ctx.payments_root is not None
+    ctx.con.execute(
+        "CREATE OR REPLACE TEMP VIEW pay_usable AS SELECT * FROM pay_linked "
+        "WHERE card_problem IS NULL AND person_key IS NOT NULL"
+    )
+    try:
+        changed = changed_transactions(ctx.payments_root, ctx.con, "pay_usable")
+    finally:
+        ctx.con.execute("DROP VIEW IF EXISTS pay_usable")
+    if not changed.num_rows:
+        return
+    header = table.header_for("txn_id") or "txn_id"
+
+    def problem(row: dict[str, Any]) -> Problem:
+        stored = f"{row['stored_time']:%Y-%m-%d %H:%M:%S}，金额 {row['stored_amount']:,.2f} 元"
+        return Problem(header, "duplicate_conflict", f"该流水号已导入（{stored}），内容不同")
+
+    _defer(out, changed, problem)
+    ctx.con.register("changed", changed)
+    try:
+        ctx.con.execute("DELETE FROM pay_linked WHERE _line IN (SELECT _line FROM changed)")
+    finally:
+        ctx.con.unregister("changed")
 
 
 def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:

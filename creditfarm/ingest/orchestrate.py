@@ -125,7 +125,8 @@ def _import_table(
         raise _Unreadable(exc) from None
     for line, problem in merge_duplicates(table, rows, out):
         out.defer(line, problem)
-    batch = build(Context(conn, ws.secret, run_id, session.con, session.lookups), table, rows, out)
+    context = Context(conn, ws.secret, run_id, session.con, session.lookups, ws.payments_root)
+    batch = build(context, table, rows, out)
     out.reject_pending(table)
     with bulk_writes(conn):
         write_batch(conn, batch)

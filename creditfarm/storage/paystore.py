@@ -88,6 +88,29 @@ def _partition_file(root: Path, month: str) -> Path:
     return root / f"month={month}" / "part-0.parquet"
 
 
+def changed_transactions(root: Path, con: duckdb.DuckDBPyConnection, relation: str) -> pa.Table:
+    """The rows of ``relation`` (``_line`` and the PAYMENT_SCHEMA columns) whose ``txn_id`` is
+    already stored, in the month partition it would replace, with another time, amount, person
+    or card: a re-sent transaction number with other content is a conflict, not an update.
+    Columns: ``_line`` and the stored ``stored_time`` and ``stored_amount``."""
+    months = con.execute(
+        f"SELECT DISTINCT strftime(txn_time, '%Y-%m') FROM {relation} WHERE txn_time IS NOT NULL"
+    ).fetchall()
+    parts = [p for (m,) in months if (p := _partition_file(root, str(m))).exists()]
+    if not parts:
+        return pa.table({"_line": pa.array([], pa.int64())})
+    files = "[" + ", ".join(_sql_text(p.as_posix()) for p in parts) + "]"
+    return con.sql(
+        f"""SELECT n._line, o.txn_time AS stored_time, o.amount AS stored_amount
+            FROM {relation} n JOIN read_parquet({files}) o ON o.txn_id = n.txn_id
+            WHERE o.txn_time IS DISTINCT FROM date_trunc('second', n.txn_time)
+               OR abs(o.amount - n.amount) > 0.005 OR (o.amount IS NULL) <> (n.amount IS NULL)
+               OR o.person_key IS DISTINCT FROM n.person_key
+               OR o.card_key IS DISTINCT FROM n.card_key
+            ORDER BY n._line"""
+    ).to_arrow_table()
+
+
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 

@@ -310,6 +310,7 @@ class ExportFile:
         self._handle: IO[bytes] | None = None
         self._scan: _Scan | None = None
         self._decodable = False
+        self._mixed_checked = False  # a non-UTF-8 file was checked for a change of encoding
         self._workbook: Any = None
         self._sheets: dict[str, list[GridRow]] = {}
         self._heads: dict[str | None, Grid] = {}
@@ -398,6 +399,14 @@ class ExportFile:
             raise _not_csv(self.path)
         if scan.utf8:
             return "utf-8-sig" if scan.bom else "utf-8"
+        if not self._mixed_checked:
+            changed = self._encoding_change_line()
+            if changed is not None:
+                raise ReadError(
+                    f"{self.path.name}: 文件编码在第 {changed} 行改变（此前各行是 UTF-8，此行不是，"
+                    "多为从不同系统拼接的文件）；请统一存为 UTF-8 或 GB18030 后重新导出"
+                )
+            self._mixed_checked = True
         return "gb18030"
 
     def undecodable(self) -> ReadError:
@@ -440,6 +449,36 @@ class ExportFile:
         if self._gb18030_error() is not None:
             raise self.undecodable()
         self._decodable = True
+
+    def _encoding_change_line(self) -> int | None:
+        """For a file that is not all UTF-8: the first line that is not UTF-8 when most lines
+        with non-ASCII text are UTF-8 — a UTF-8 file with some GBK lines, which decoded as
+        GB18030 would silently turn every UTF-8 name into mojibake. A GB18030 file whose few
+        lines happen to be valid UTF-8 byte sequences is not refused (hence the majority)."""
+        utf8_lines, other_lines, first_other, line = 0, 0, None, 0
+        carry = b""
+        with self.open_stream() as stream:
+            while True:
+                chunk = stream.read(_CHUNK)
+                data = carry + chunk
+                lines = data.split(b"\n")
+                carry = lines.pop() if chunk else b""
+                for text in lines:
+                    line += 1
+                    if text.isascii():
+                        continue
+                    try:
+                        text.decode("utf-8")
+                    except UnicodeDecodeError:
+                        other_lines += 1
+                        first_other = first_other or line
+                    else:
+                        utf8_lines += 1
+                if not chunk:
+                    break
+        if first_other is not None and utf8_lines > other_lines:
+            return first_other
+        return None
 
     def text_stream(self) -> io.TextIOWrapper:
         """The decoded text, newlines untranslated (what ``csv`` reads)."""

@@ -149,6 +149,13 @@ def hash_key(value: str, secret: str) -> str:
     return digest[:32]
 
 
+def key_check(secret: str) -> str:
+    """A check value of ``secret`` (16 hex): recorded with the workspace, so a database whose
+    person keys were made with one secret is never opened with another (it would silently
+    duplicate every person). It reveals nothing of the secret."""
+    return hash_key("creditfarm key check v1", secret)[:16]
+
+
 def _mask(value: str | None, head: int, tail: int) -> str:
     if not value:
         return ""

@@ -35,6 +35,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
+from creditfarm.identity import key_check
 from creditfarm.settings import Settings, get_settings
 from creditfarm.storage.engine import open_db
 from creditfarm.storage.models import ImportRun, WorkspaceBinding
@@ -124,8 +125,25 @@ def open_workspace(
         assert row is not None  # written by us or by a process that won the race
     binding = _binding(row, settings.database_url)
     _check_settings(binding, settings)
+    _check_key(engine, row, settings)
     _recover_store(engine, binding.payments_dir)
     return Workspace(settings=settings, engine=engine, binding=binding)
+
+
+def _check_key(engine: Engine, row: Any, settings: Settings) -> None:
+    """The keyed-hash secret must be the one the database's person keys were made with: a new
+    secret would make every import a second copy of every person. Recorded on first open."""
+    check = key_check(settings.secret_key)
+    if row.key_check is None:
+        with engine.begin() as conn:
+            conn.execute(update(_TABLE).where(_TABLE.c.key_check.is_(None)).values(key_check=check))
+    elif row.key_check != check:
+        raise WorkspaceError(
+            "CREDITFARM_SECRET_KEY differs from the key database "
+            f"{_display_url(settings.database_url)} was built with (its person and card keys "
+            "are hashes under that key): use the original key. Changing the key needs every "
+            "key re-hashed first, which this version cannot do. 密钥与建库时不同，已拒绝打开。"
+        )
 
 
 def _recover_store(engine: Engine, root: Path) -> None:

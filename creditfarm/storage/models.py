@@ -289,3 +289,6 @@ class WorkspaceBinding(SQLModel, table=True):
     model_dir: str
     # The model version this workspace scores with; the registry may hold other workspaces'.
     current_model: str | None = None
+    # HMAC of a fixed text under the keyed-hash secret (``identity.key_check``): every person
+    # key in this database was made with that secret, so another one is refused.
+    key_check: str | None = Field(default=None, max_length=16)

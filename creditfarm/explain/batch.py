@@ -71,16 +71,15 @@ def explain_batch(
     hh_nos = households["household_no"].astype(str).to_numpy()
     villages = households["village_code"].to_numpy()
     columns = [*names, BASE]
-    matrix = contrib.to_numpy(dtype=float)
+    matrix = contrib.to_numpy(dtype=float).tolist()  # Python floats, row by row
     out: list[Explanation] = []
-    records = values.to_dict(orient="records")
-    for i in range(len(X)):
-        row = dict(zip(columns, (float(v) for v in matrix[i]), strict=True))
+    for i, record in enumerate(_records(values)):
+        row = dict(zip(columns, matrix[i], strict=True))
         reasons = build_reasons(
             household_no=hh_nos[i],
             village_code=villages[i],
             contributions=row,
-            values=_plain(records[i]),
+            values=record,
             infos=info_map,
             monotone=monotone,
             reference=reference,
@@ -88,6 +87,15 @@ def explain_batch(
         )
         out.append(Explanation(household_no=str(hh_nos[i]), contributions=row, reasons=reasons))
     return out
+
+
+def _records(values: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each row as ``{feature: value}`` of Python values. An all-numeric table goes through
+    one float matrix (NaN stays NaN, as ``to_dict`` gives it); others row by row."""
+    names = list(values.columns)
+    if all(values[n].dtype == np.float64 for n in names):
+        return [dict(zip(names, row, strict=True)) for row in values.to_numpy(float).tolist()]
+    return [_plain(r) for r in values.to_dict(orient="records")]
 
 
 def _plain(record: dict[str, Any]) -> dict[str, Any]:

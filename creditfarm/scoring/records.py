@@ -56,6 +56,30 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _float_dicts(names: list[str], matrix: np.ndarray) -> list[dict[str, float | None]]:
+    """One ``{name: value}`` per row of a float matrix, NaN and ±inf as None (what
+    ``_jsonable`` makes of a row, without a pandas lookup per household)."""
+    finite = np.isfinite(matrix)
+    rows = matrix.tolist()
+    if finite.all():
+        return [dict(zip(names, row, strict=True)) for row in rows]
+    return [
+        dict(zip(names, row, strict=True))
+        if ok.all()
+        else {n: (v if f else None) for n, v, f in zip(names, row, ok, strict=True)}
+        for row, ok in zip(rows, finite, strict=True)
+    ]
+
+
+def _contributions(values: dict[str, float]) -> dict[str, Any]:
+    """``_jsonable`` of an explanation's contributions; a finite sum means every value is finite
+    (NaN or ±inf anywhere makes the sum so), the usual case, and then the floats stand as they
+    are."""
+    if math.isfinite(sum(values.values())):
+        return dict(values)
+    return _jsonable(values)
+
+
 def _explain(model: Any, X: pd.DataFrame, households: pd.DataFrame) -> list[Any]:
     """TreeSHAP contributions and Chinese reasons, stored with each assessment (issue 4)."""
     from creditfarm.explain import explain_batch  # lightgbm/shap: loaded only when scoring
@@ -75,26 +99,58 @@ def assessment_rows(features: FeatureSet, *, model: Any, policy: Policy) -> list
         }
     )
     explanations = _explain(model, X, households) if len(X) else []
+    # Whole columns, read once: a pandas lookup per household and field cost more than the
+    # explanations themselves at county size.
     meta = features.meta.loc[X.index]
+    o = outcomes.loc[X.index]
+    names = [str(c) for c in X.columns]
+    features_json = _float_dicts(names, X.to_numpy(dtype=float))
+    columns = zip(
+        X.index.astype(str),
+        meta["village_code"].tolist(),
+        o["probability"].astype(float).tolist(),
+        o["score"].astype(float).tolist(),
+        o["grade"].astype(str).tolist(),
+        o["credit_household"].astype(bool).tolist(),
+        o["limit"].astype(float).tolist(),
+        o["pre_credited"].astype(bool).tolist(),
+        meta["thin_file"].astype(bool).tolist(),
+        o["vetoes"].tolist(),
+        o["caps"].tolist(),
+        features_json,
+        strict=True,
+    )
     rows = []
-    for i, hh in enumerate(X.index):
-        o = outcomes.loc[hh]
+    for i, (
+        hh,
+        village,
+        prob,
+        score,
+        grade,
+        credit,
+        limit,
+        pre,
+        thin,
+        vetoes,
+        caps,
+        fj,
+    ) in enumerate(columns):
         exp = explanations[i] if explanations else None
         rows.append(
             {
-                "household_no": str(hh),
-                "village_code": meta.at[hh, "village_code"],
-                "probability": float(o["probability"]),
-                "score": float(o["score"]),
-                "grade": str(o["grade"]),
-                "credit_household": bool(o["credit_household"]),
-                "pre_credit_limit": float(o["limit"]),
-                "pre_credited": bool(o["pre_credited"]),
-                "thin_file": bool(meta.at[hh, "thin_file"]),
-                "vetoes": list(o["vetoes"]),
-                "caps": list(o["caps"]),
-                "features": _jsonable(X.loc[hh].to_dict()),
-                "contributions": _jsonable(dict(exp.contributions)) if exp else {},
+                "household_no": hh,
+                "village_code": village,
+                "probability": prob,
+                "score": score,
+                "grade": grade,
+                "credit_household": credit,
+                "pre_credit_limit": limit,
+                "pre_credited": pre,
+                "thin_file": thin,
+                "vetoes": list(vetoes),
+                "caps": list(caps),
+                "features": fj,
+                "contributions": _contributions(exp.contributions) if exp else {},
                 "reasons": exp.reasons if exp else {},
             }
         )

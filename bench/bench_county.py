@@ -95,7 +95,8 @@ def child_import(county: Path, work: Path) -> dict[str, Any]:
     result = bench_import.run_import(county, work)
     by_source: dict[str, float] = {}
     rows: dict[str, int] = {}
-    for entry in result["files"]:  # type: ignore[union-attr]
+    files: list[dict[str, Any]] = result["files"]  # type: ignore[assignment]
+    for entry in files:
         name = entry["source"]
         by_source[name] = by_source.get(name, 0.0) + entry.get("seconds", 0)
         rows[name] = rows.get(name, 0) + int(entry.get("rows") or 0)
@@ -103,7 +104,7 @@ def child_import(county: Path, work: Path) -> dict[str, Any]:
         "seconds": result["seconds"],
         "by_source": {k: round(v, 1) for k, v in by_source.items()},
         "rows": rows,
-        "files": len(result["files"]),  # type: ignore[arg-type]
+        "files": len(files),
     }
 
 
@@ -422,8 +423,8 @@ def markdown(records: list[dict[str, Any]]) -> str:
     detail("villages", lambda r: f"{r['steps']['serve']['villages']:,}")
     detail(
         "rates, every village (median of 9; first)",
-        lambda r: (
-            f"{_fmt(r['steps']['serve']['rates_median'])} ({_fmt(r['steps']['serve']['rates_first'])})"
+        lambda r: "{} ({})".format(
+            _fmt(r["steps"]["serve"]["rates_median"]), _fmt(r["steps"]["serve"]["rates_first"])
         ),
         TARGETS["rates"],
     )

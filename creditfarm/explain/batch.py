@@ -46,13 +46,15 @@ def explain_batch(
     peers: pd.DataFrame | None = None,
     infos: Mapping[str, FeatureInfo] | None = None,
     top_n: int = 6,
+    reference: VillageReference | None = None,
 ) -> list[Explanation]:
     """Explain each row of ``X`` (the model's features; ``households`` aligned row by row with
     ``household_no`` and ``village_code``).
 
     Village comparisons use ``peers`` (rows of ``household_no``, ``village_code`` and features;
     default: the batch itself), always leaving the household itself out. ``infos`` overrides the
-    feature catalogue.
+    feature catalogue. ``reference``: the peers already built (``VillageReference.build``), so
+    a large batch can be explained in parts against the same villages.
     """
     if len(households) != len(X):
         raise ValueError(f"households has {len(households)} rows but X has {len(X)}")
@@ -64,9 +66,10 @@ def explain_batch(
     contrib = contributions_frame(booster, X)
     info_map = feature_infos(names, dict(infos) if infos else None)
     monotone = monotone_map(booster)
-    reference = VillageReference.build(
-        peers if peers is not None else _peers_frame(X[names], households), names
-    )
+    if reference is None:
+        reference = VillageReference.build(
+            peers if peers is not None else _peers_frame(X[names], households), names
+        )
     values = X[names].reset_index(drop=True)
     hh_nos = households["household_no"].astype(str).to_numpy()
     villages = households["village_code"].to_numpy()

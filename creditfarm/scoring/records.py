@@ -5,7 +5,7 @@ features, contributions, reasons) and the run's summary. Shared by the local and
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,10 +20,16 @@ from creditfarm.policy.config import Policy
 from creditfarm.storage.models import Assessment
 from creditfarm.workspace import Workspace
 
-__all__ = ["Progress", "ScoreRun", "assessment_rows", "store_assessments"]
+__all__ = [
+    "Progress",
+    "ScoreRun",
+    "assessment_rows",
+    "iter_assessment_rows",
+    "store_assessments",
+]
 
 Progress = Callable[[int, int, str], None]
-_CHUNK = 20_000  # assessments per INSERT
+_CHUNK = 20_000  # assessments per INSERT, and households explained at a time
 
 
 @dataclass
@@ -80,81 +86,82 @@ def _contributions(values: dict[str, float]) -> dict[str, Any]:
     return _jsonable(values)
 
 
-def _explain(model: Any, X: pd.DataFrame, households: pd.DataFrame) -> list[Any]:
-    """TreeSHAP contributions and Chinese reasons, stored with each assessment (issue 4)."""
-    from creditfarm.explain import explain_batch  # lightgbm/shap: loaded only when scoring
-
-    return explain_batch(model, X, households=households)
-
-
 def assessment_rows(features: FeatureSet, *, model: Any, policy: Policy) -> list[dict[str, Any]]:
     """Score, apply the policy to and explain the filed households of ``features``: one row of
     the Assessment table each (without the run's as-of date, versions and time). Village
     comparisons are made among the households given, so a batch must hold whole villages."""
+    return list(iter_assessment_rows(features, model=model, policy=policy))
+
+
+def iter_assessment_rows(
+    features: FeatureSet, *, model: Any, policy: Policy, chunk: int = _CHUNK
+) -> Iterator[dict[str, Any]]:
+    """``assessment_rows``, made and handed out ``chunk`` households at a time (the village
+    comparisons still among all of them), so a county's explanations never sit in memory
+    whole: ``store_assessments`` writes each part as it comes."""
+    from creditfarm.explain import explain_batch  # lightgbm/shap: loaded only when scoring
+    from creditfarm.explain.contributions import booster_of
+    from creditfarm.explain.village_reference import VillageReference
+
     outcomes, X = score_features(features, model=model, policy=policy)
-    households = pd.DataFrame(
-        {
-            "household_no": X.index.astype(str),
-            "village_code": features.meta.loc[X.index, "village_code"].to_numpy(),
-        }
-    )
-    explanations = _explain(model, X, households) if len(X) else []
+    if not len(X):
+        return
     # Whole columns, read once: a pandas lookup per household and field cost more than the
     # explanations themselves at county size.
     meta = features.meta.loc[X.index]
     o = outcomes.loc[X.index]
-    names = [str(c) for c in X.columns]
-    features_json = _float_dicts(names, X.to_numpy(dtype=float))
-    columns = zip(
-        X.index.astype(str),
-        meta["village_code"].tolist(),
-        o["probability"].astype(float).tolist(),
-        o["score"].astype(float).tolist(),
-        o["grade"].astype(str).tolist(),
-        o["credit_household"].astype(bool).tolist(),
-        o["limit"].astype(float).tolist(),
-        o["pre_credited"].astype(bool).tolist(),
-        meta["thin_file"].astype(bool).tolist(),
-        o["vetoes"].tolist(),
-        o["caps"].tolist(),
-        features_json,
-        strict=True,
+    households = pd.DataFrame(
+        {
+            "household_no": X.index.astype(str),
+            "village_code": meta["village_code"].to_numpy(),
+        }
     )
-    rows = []
-    for i, (
-        hh,
-        village,
-        prob,
-        score,
-        grade,
-        credit,
-        limit,
-        pre,
-        thin,
-        vetoes,
-        caps,
-        fj,
-    ) in enumerate(columns):
-        exp = explanations[i] if explanations else None
-        rows.append(
-            {
-                "household_no": hh,
-                "village_code": village,
-                "probability": prob,
-                "score": score,
-                "grade": grade,
-                "credit_household": credit,
-                "pre_credit_limit": limit,
-                "pre_credited": pre,
-                "thin_file": thin,
-                "vetoes": list(vetoes),
-                "caps": list(caps),
-                "features": fj,
-                "contributions": _contributions(exp.contributions) if exp else {},
-                "reasons": exp.reasons if exp else {},
-            }
+    names = booster_of(model).feature_name()
+    peers = X[names].reset_index(drop=True)
+    peers["household_no"] = households["household_no"].to_numpy()
+    peers["village_code"] = households["village_code"].to_numpy()
+    reference = VillageReference.build(peers, names)
+    del peers
+    columns = [str(c) for c in X.columns]
+    village = meta["village_code"].tolist()
+    probability = o["probability"].astype(float).tolist()
+    score = o["score"].astype(float).tolist()
+    grade = o["grade"].astype(str).tolist()
+    credit = o["credit_household"].astype(bool).tolist()
+    limit = o["limit"].astype(float).tolist()
+    granted = o["pre_credited"].astype(bool).tolist()
+    thin = meta["thin_file"].astype(bool).tolist()
+    vetoes = o["vetoes"].tolist()
+    caps = o["caps"].tolist()
+    hh = households["household_no"].tolist()
+    for start in range(0, len(X), chunk):
+        part = slice(start, start + chunk)
+        X_part = X.iloc[part]
+        explanations = explain_batch(
+            model,
+            X_part,
+            households=households.iloc[part].reset_index(drop=True),
+            reference=reference,
         )
-    return rows
+        features_json = _float_dicts(columns, X_part.to_numpy(dtype=float))
+        for k, exp in enumerate(explanations):
+            i = start + k
+            yield {
+                "household_no": hh[i],
+                "village_code": village[i],
+                "probability": probability[i],
+                "score": score[i],
+                "grade": grade[i],
+                "credit_household": credit[i],
+                "pre_credit_limit": limit[i],
+                "pre_credited": granted[i],
+                "thin_file": thin[i],
+                "vetoes": list(vetoes[i]),
+                "caps": list(caps[i]),
+                "features": features_json[k],
+                "contributions": _contributions(exp.contributions),
+                "reasons": exp.reasons,
+            }
 
 
 def store_assessments(

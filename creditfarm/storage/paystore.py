@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from creditfarm.storage.store_marker import check_store
 
@@ -89,12 +90,6 @@ def _partition_file(root: Path, month: str) -> Path:
 
 
 _SUMMARY_DIR = "_persons"
-_DUCK_TYPES = {
-    "string": "VARCHAR",
-    "timestamp[s]": "TIMESTAMP",
-    "double": "DOUBLE",
-    "int64": "BIGINT",
-}
 
 
 def _summary_file(root: Path, month: str) -> Path:
@@ -116,9 +111,9 @@ def stage_payment_rows(
     """Stage the rows of ``relation`` (a table or view in ``con`` with the columns of
     PAYMENT_SCHEMA, each ``txn_id`` once) merged into the month partitions they touch: a
     partition's rows whose ``txn_id`` the new rows carry are replaced, and every partition
-    is written sorted by (txn_time, txn_id). DuckDB does the merge, the sort (spilling when
-    the month is large) and the Parquet file (row groups of ``batch_rows``). With
-    ``workspace_id`` the store's marker is checked first."""
+    is written sorted by (txn_time, txn_id). DuckDB does the merge and sort (spilling when
+    the month is large); Parquet is written a batch at a time. With ``workspace_id`` the store's
+    marker is checked first."""
     if workspace_id is not None:
         check_store(root, workspace_id=workspace_id)
     staged = StagedWrite()
@@ -164,17 +159,13 @@ def _stage_month(
         staged.new_rows += int(count[0])
         merged = f"SELECT {columns} FROM {new}"
     tmp = final.with_name(f".staged-{uuid.uuid4().hex}.parquet")
+    reader = con.sql(f"SELECT * FROM ({merged}) ORDER BY txn_time, txn_id").to_arrow_reader(
+        batch_rows
+    )
     staged.moves.append((tmp, final))  # listed first: an abort removes a partial file
-    # DuckDB sorts and writes the partition itself (its Parquet writer runs on every core);
-    # the columns are cast to PAYMENT_SCHEMA's types (times stored in microseconds).
-    typed = ", ".join(
-        f"CAST({f.name} AS {_DUCK_TYPES[str(f.type)]}) AS {f.name}" for f in PAYMENT_SCHEMA
-    )
-    con.execute(
-        f"""COPY (SELECT {typed} FROM ({merged}) ORDER BY txn_time, txn_id)
-            TO {_sql_text(tmp.as_posix())}
-            (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {batch_rows})"""
-    )
+    with pq.ParquetWriter(tmp, PAYMENT_SCHEMA, compression="zstd") as writer:
+        for batch in reader:
+            writer.write_table(pa.Table.from_batches([batch]).cast(PAYMENT_SCHEMA))
     # The partition's per-person summary, written after it and moved after it, so a summary is
     # never older than its partition unless a commit stopped between the two (then readers scan).
     summary = _summary_file(root, month)

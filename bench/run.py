@@ -9,6 +9,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     ["bench_pipeline.py"],
+    ["bench_county.py", "--sizes", "50000"],
     ["bench_explain.py", "--county"],
     ["bench_app.py"],
     ["bench_startup.py"],

@@ -46,13 +46,15 @@ def explain_batch(
     peers: pd.DataFrame | None = None,
     infos: Mapping[str, FeatureInfo] | None = None,
     top_n: int = 6,
+    reference: VillageReference | None = None,
 ) -> list[Explanation]:
     """Explain each row of ``X`` (the model's features; ``households`` aligned row by row with
     ``household_no`` and ``village_code``).
 
     Village comparisons use ``peers`` (rows of ``household_no``, ``village_code`` and features;
     default: the batch itself), always leaving the household itself out. ``infos`` overrides the
-    feature catalogue.
+    feature catalogue. ``reference``: the peers already built (``VillageReference.build``), so
+    a large batch can be explained in parts against the same villages.
     """
     if len(households) != len(X):
         raise ValueError(f"households has {len(households)} rows but X has {len(X)}")
@@ -64,23 +66,23 @@ def explain_batch(
     contrib = contributions_frame(booster, X)
     info_map = feature_infos(names, dict(infos) if infos else None)
     monotone = monotone_map(booster)
-    reference = VillageReference.build(
-        peers if peers is not None else _peers_frame(X[names], households), names
-    )
+    if reference is None:
+        reference = VillageReference.build(
+            peers if peers is not None else _peers_frame(X[names], households), names
+        )
     values = X[names].reset_index(drop=True)
     hh_nos = households["household_no"].astype(str).to_numpy()
     villages = households["village_code"].to_numpy()
     columns = [*names, BASE]
-    matrix = contrib.to_numpy(dtype=float)
+    matrix = contrib.to_numpy(dtype=float).tolist()  # Python floats, row by row
     out: list[Explanation] = []
-    records = values.to_dict(orient="records")
-    for i in range(len(X)):
-        row = dict(zip(columns, (float(v) for v in matrix[i]), strict=True))
+    for i, record in enumerate(_records(values)):
+        row = dict(zip(columns, matrix[i], strict=True))
         reasons = build_reasons(
             household_no=hh_nos[i],
             village_code=villages[i],
             contributions=row,
-            values=_plain(records[i]),
+            values=record,
             infos=info_map,
             monotone=monotone,
             reference=reference,
@@ -88,6 +90,15 @@ def explain_batch(
         )
         out.append(Explanation(household_no=str(hh_nos[i]), contributions=row, reasons=reasons))
     return out
+
+
+def _records(values: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each row as ``{feature: value}`` of Python values. An all-numeric table goes through
+    one float matrix (NaN stays NaN, as ``to_dict`` gives it); others row by row."""
+    names = list(values.columns)
+    if all(values[n].dtype == np.float64 for n in names):
+        return [dict(zip(names, row, strict=True)) for row in values.to_numpy(float).tolist()]
+    return [_plain(r) for r in values.to_dict(orient="records")]
 
 
 def _plain(record: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ _EPS = 1e-9
 _FLAG_UNITS = {"是/否", "bool", "flag"}
 
 
+@lru_cache(maxsize=4096)
 def _code_base(feature: str) -> str:
     return re.sub(r"[^0-9A-Za-z]+", "_", feature).strip("_").upper()
 

@@ -59,25 +59,35 @@ class VillageReference:
         villages: dict[str, _Village] = {}
         if peers.empty or "village_code" not in peers.columns:
             return cls(villages)
-        for code, group in peers.groupby("village_code", sort=False, dropna=True):
-            village = _Village(members=set(group["household_no"].astype(str)))
-            for name in features:
-                if name not in group.columns:
-                    continue
-                column = group[name]
-                if (
-                    isinstance(column.dtype, pd.CategoricalDtype)
-                    or column.dtype == object
-                    or (pd.api.types.is_string_dtype(column.dtype))
-                ):
-                    numeric = pd.to_numeric(column, errors="coerce")
-                    if numeric.notna().sum() == column.notna().sum():
-                        village.numeric[name] = np.sort(numeric.dropna().to_numpy(dtype=float))
-                    else:
-                        village.categories[name] = Counter(column.dropna().astype(str))
-                else:
-                    values = pd.to_numeric(column, errors="coerce").dropna().to_numpy(dtype=float)
-                    village.numeric[name] = np.sort(values)
+        # Villages in order of first appearance (as groupby(sort=False)); -1: no village.
+        group, codes = pd.factorize(peers["village_code"], sort=False)
+        households = peers["household_no"].astype(str).to_numpy()
+        order = np.argsort(group, kind="stable")
+        bounds = np.searchsorted(group[order], np.arange(len(codes) + 1))
+        parts = [order[bounds[k] : bounds[k + 1]] for k in range(len(codes))]
+        made = [_Village(members=set(households[rows].tolist())) for rows in parts]
+        for name in features:
+            if name not in peers.columns:
+                continue
+            column = peers[name]
+            if (
+                isinstance(column.dtype, pd.CategoricalDtype)
+                or column.dtype == object
+                or (pd.api.types.is_string_dtype(column.dtype))
+            ):
+                for village, rows in zip(made, parts, strict=True):
+                    _add_text(village, name, column.iloc[rows])
+                continue
+            numbers = pd.to_numeric(column, errors="coerce")
+            values = numbers.to_numpy(dtype=float, na_value=np.nan)
+            known = ~np.isnan(values) & (group >= 0)
+            # Sorted by village, then by value: each village's known values as one slice.
+            by = np.lexsort((values[known], group[known]))
+            ordered = values[known][by]
+            cuts = np.searchsorted(group[known][by], np.arange(len(codes) + 1))
+            for k, village in enumerate(made):
+                village.numeric[name] = ordered[cuts[k] : cuts[k + 1]]
+        for code, village in zip(codes, made, strict=True):
             villages[str(code)] = village
         return cls(villages)
 
@@ -111,6 +121,16 @@ class VillageReference:
         skip = below if in_peers and below < len(values) and values[below] == number else None
         median = _median_without(values, skip)
         return Comparison(total, below / total, above / total, max(same, 0) / total, median)
+
+
+def _add_text(village: _Village, name: str, column: pd.Series) -> None:
+    """A text-typed column of one village: numbers when every known value reads as one, else
+    counts of each value."""
+    numeric = pd.to_numeric(column, errors="coerce")
+    if numeric.notna().sum() == column.notna().sum():
+        village.numeric[name] = np.sort(numeric.dropna().to_numpy(dtype=float))
+    else:
+        village.categories[name] = Counter(column.dropna().astype(str))
 
 
 def _median_without(values: np.ndarray, skip: int | None) -> float | None:

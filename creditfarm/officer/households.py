@@ -405,24 +405,12 @@ def _sources(ws: Workspace, keys: list[str], *, filed: bool) -> list[dict[str, A
 
 
 def _payments(ws: Workspace, keys: list[str]) -> dict[str, Any]:
-    """Service-point transactions of these persons: count and first/last date."""
-    empty = {"transactions": 0, "first": None, "last": None}
-    if not keys:
-        return empty
-    con = paystore.connect(ws.payments_root)
-    try:
-        placeholders = ", ".join("?" for _ in keys)
-        row = con.execute(
-            f"SELECT COUNT(*), MIN(txn_time), MAX(txn_time) FROM payments "
-            f"WHERE person_key IN ({placeholders})",
-            keys,
-        ).fetchone()
-    finally:
-        con.close()
-    if not row or not row[0]:
-        return empty
-    n, first, last = row
-    return {"transactions": int(n), "first": first.date(), "last": last.date()}
+    """Service-point transactions of these persons: count and first/last date (from the
+    store's per-person summaries, ``paystore.person_activity``)."""
+    n, first, last = paystore.person_activity(ws.payments_root, keys)
+    if not n or first is None or last is None:
+        return {"transactions": 0, "first": None, "last": None}
+    return {"transactions": n, "first": first.date(), "last": last.date()}
 
 
 def _assessment(ws: Workspace, assessment_id: int) -> dict[str, Any]:

@@ -5,9 +5,12 @@ filed        = households with an archive (linked through any member: an archive
                spouse's name files the spouse's household);
 pre_credited = households whose current assessment (``creditfarm.storage.assessments``)
                is pre-credited; 0 until scoring runs.
-A region with no households has rates of 0. ``against_target`` sets a table beside the year's
-targets of the county plan (policy ``[[targets]]``): gaps, which rates fall short, shortfalls
-first.
+A region with no households has rates of 0. The per-village counts are kept in the
+``villagestatus`` table and reused while the data they were counted from is unchanged (the
+stamp: newest import run and assessment, row counts), so rates for every village read a
+thousand rows instead of every household; they are counted again, in SQL, when the stamp moves.
+``against_target`` sets a table beside the year's targets of the county plan (policy
+``[[targets]]``): gaps, which rates fall short, shortfalls first.
 """
 
 from __future__ import annotations
@@ -17,10 +20,20 @@ from datetime import UTC, date, datetime
 from typing import Literal
 
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
-from creditfarm.storage.assessments import current_assessments
-from creditfarm.storage.models import Archive, Assessment, Household, RateSnapshot, Region
+from creditfarm.storage.assessments import current_assessments, current_ids
+from creditfarm.storage.models import (
+    Archive,
+    Assessment,
+    Household,
+    ImportRun,
+    RateSnapshot,
+    Region,
+    VillageStatus,
+)
 from creditfarm.workspace import Workspace
 
 __all__ = [
@@ -33,6 +46,7 @@ __all__ = [
     "rates",
     "report_heading",
     "take_snapshot",
+    "village_counts",
 ]
 
 Level = Literal["village", "town", "county"]
@@ -68,6 +82,105 @@ def household_status(ws: Workspace) -> pd.DataFrame:
     granted = set(current.loc[current["pre_credited"], "household_no"])
     households["pre_credited"] = households["household_no"].isin(granted)
     return households
+
+
+_COUNTS = ["village_code", "households", "filed", "pre_credited"]
+_STAMP_ROW = "*"  # the villagestatus row that carries the stamp even when no village has counts
+
+
+def _stamp(conn: Connection) -> str:
+    """What the counts depend on: a change to households, archives or assessments moves it
+    (imports add a run; scoring adds assessments, never updating one in place)."""
+    a_t = Assessment.__table__  # type: ignore[attr-defined]
+    parts = [
+        conn.execute(select(func.max(ImportRun.__table__.c.id))).scalar(),  # type: ignore[attr-defined]
+        conn.execute(select(func.max(a_t.c.id), func.count()).select_from(a_t)).one(),
+        conn.execute(select(func.count()).select_from(Household.__table__)).scalar(),  # type: ignore[attr-defined]
+        conn.execute(select(func.count()).select_from(Archive.__table__)).scalar(),  # type: ignore[attr-defined]
+    ]
+    return "|".join(str(p) for p in parts)
+
+
+def _count_villages(conn: Connection) -> list[tuple[str, int, int, int]]:
+    """households, filed and pre-credited per village, counted in SQL (``household_status``
+    summed by village)."""
+    h_t = Household.__table__  # type: ignore[attr-defined]
+    ar_t = Archive.__table__  # type: ignore[attr-defined]
+    a_t = Assessment.__table__  # type: ignore[attr-defined]
+    filed = (
+        select(ar_t.c.household_no)
+        .where(ar_t.c.household_no.is_not(None))
+        .distinct()
+        .subquery("filed")
+    )
+    granted = (
+        select(a_t.c.household_no)
+        .where(a_t.c.id.in_(current_ids()), a_t.c.pre_credited.is_(True))
+        .subquery("granted")
+    )
+    stmt = (
+        select(
+            h_t.c.village_code,
+            func.count(),
+            func.count(filed.c.household_no),
+            func.count(granted.c.household_no),
+        )
+        .select_from(
+            h_t.outerjoin(filed, filed.c.household_no == h_t.c.household_no).outerjoin(
+                granted, granted.c.household_no == h_t.c.household_no
+            )
+        )
+        .where(h_t.c.village_code.is_not(None))
+        .group_by(h_t.c.village_code)
+    )
+    return [(str(v), int(n), int(f), int(p)) for v, n, f, p in conn.execute(stmt).all()]
+
+
+def village_counts(ws: Workspace) -> pd.DataFrame:
+    """Per village with households: village_code, households, filed, pre_credited — the stored
+    counts while their stamp holds, else counted again (and stored)."""
+    v_t = VillageStatus.__table__  # type: ignore[attr-defined]
+    with ws.engine.connect() as conn:
+        stamp = _stamp(conn)
+        stored = conn.execute(
+            select(v_t.c.village_code, v_t.c.households, v_t.c.filed, v_t.c.pre_credited).where(
+                v_t.c.stamp == stamp
+            )
+        ).all()
+    if any(row[0] == _STAMP_ROW for row in stored):
+        rows = [tuple(row) for row in stored if row[0] != _STAMP_ROW]
+        return pd.DataFrame(rows, columns=_COUNTS)
+    sqlite = ws.engine.dialect.name == "sqlite"
+    try:
+        with ws.engine.begin() as conn:
+            if sqlite:  # never wait long on an import's write lock just to keep a cache
+                conn.exec_driver_sql("PRAGMA busy_timeout=200")
+            try:
+                stamp = _stamp(conn)  # of the data counted, in the same transaction
+                rows = _count_villages(conn)
+                conn.execute(delete(v_t))
+                conn.execute(
+                    insert(v_t),
+                    [
+                        {
+                            "village_code": v,
+                            "households": n,
+                            "filed": f,
+                            "pre_credited": p,
+                            "stamp": stamp,
+                        }
+                        for v, n, f, p in [(_STAMP_ROW, 0, 0, 0), *rows]
+                    ],
+                )
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA busy_timeout=30000")
+    except DBAPIError:
+        # Another writer holds the database (an import) or stored the counts first: count
+        # without keeping them; the next call stores them.
+        with ws.engine.connect() as conn:
+            rows = _count_villages(conn)
+    return pd.DataFrame(rows, columns=_COUNTS)
 
 
 def _regions(ws: Workspace) -> pd.DataFrame:
@@ -107,16 +220,7 @@ def rates(ws: Workspace, *, level: Level = "village") -> pd.DataFrame:
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     regions = _regions(ws)
-    status = household_status(ws)
-    per_village = (
-        status.groupby("village_code")
-        .agg(
-            households=("household_no", "size"),
-            filed=("filed", "sum"),
-            pre_credited=("pre_credited", "sum"),
-        )
-        .reset_index()
-    )
+    per_village = village_counts(ws)
     merged = regions.merge(per_village, on="village_code", how="left")
     for col in ("households", "filed", "pre_credited"):
         merged[col] = merged[col].fillna(0).astype(int)

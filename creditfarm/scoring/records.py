@@ -5,7 +5,7 @@ features, contributions, reasons) and the run's summary. Shared by the local and
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,10 +20,16 @@ from creditfarm.policy.config import Policy
 from creditfarm.storage.models import Assessment
 from creditfarm.workspace import Workspace
 
-__all__ = ["Progress", "ScoreRun", "assessment_rows", "store_assessments"]
+__all__ = [
+    "Progress",
+    "ScoreRun",
+    "assessment_rows",
+    "iter_assessment_rows",
+    "store_assessments",
+]
 
 Progress = Callable[[int, int, str], None]
-_CHUNK = 20_000  # assessments per INSERT
+_CHUNK = 20_000  # assessments per INSERT, and households explained at a time
 
 
 @dataclass
@@ -56,49 +62,106 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _explain(model: Any, X: pd.DataFrame, households: pd.DataFrame) -> list[Any]:
-    """TreeSHAP contributions and Chinese reasons, stored with each assessment (issue 4)."""
-    from creditfarm.explain import explain_batch  # lightgbm/shap: loaded only when scoring
+def _float_dicts(names: list[str], matrix: np.ndarray) -> list[dict[str, float | None]]:
+    """One ``{name: value}`` per row of a float matrix, NaN and ±inf as None (what
+    ``_jsonable`` makes of a row, without a pandas lookup per household)."""
+    finite = np.isfinite(matrix)
+    rows = matrix.tolist()
+    if finite.all():
+        return [dict(zip(names, row, strict=True)) for row in rows]
+    return [
+        dict(zip(names, row, strict=True))
+        if ok.all()
+        else {n: (v if f else None) for n, v, f in zip(names, row, ok, strict=True)}
+        for row, ok in zip(rows, finite, strict=True)
+    ]
 
-    return explain_batch(model, X, households=households)
+
+def _contributions(values: dict[str, float]) -> dict[str, Any]:
+    """``_jsonable`` of an explanation's contributions; a finite sum means every value is finite
+    (NaN or ±inf anywhere makes the sum so), the usual case, and then the floats stand as they
+    are."""
+    if math.isfinite(sum(values.values())):
+        return dict(values)
+    return _jsonable(values)
 
 
 def assessment_rows(features: FeatureSet, *, model: Any, policy: Policy) -> list[dict[str, Any]]:
     """Score, apply the policy to and explain the filed households of ``features``: one row of
     the Assessment table each (without the run's as-of date, versions and time). Village
     comparisons are made among the households given, so a batch must hold whole villages."""
+    return list(iter_assessment_rows(features, model=model, policy=policy))
+
+
+def iter_assessment_rows(
+    features: FeatureSet, *, model: Any, policy: Policy, chunk: int = _CHUNK
+) -> Iterator[dict[str, Any]]:
+    """``assessment_rows``, made and handed out ``chunk`` households at a time (the village
+    comparisons still among all of them), so a county's explanations never sit in memory
+    whole: ``store_assessments`` writes each part as it comes."""
+    from creditfarm.explain import explain_batch  # lightgbm/shap: loaded only when scoring
+    from creditfarm.explain.contributions import booster_of
+    from creditfarm.explain.village_reference import VillageReference
+
     outcomes, X = score_features(features, model=model, policy=policy)
+    if not len(X):
+        return
+    # Whole columns, read once: a pandas lookup per household and field cost more than the
+    # explanations themselves at county size.
+    meta = features.meta.loc[X.index]
+    o = outcomes.loc[X.index]
     households = pd.DataFrame(
         {
             "household_no": X.index.astype(str),
-            "village_code": features.meta.loc[X.index, "village_code"].to_numpy(),
+            "village_code": meta["village_code"].to_numpy(),
         }
     )
-    explanations = _explain(model, X, households) if len(X) else []
-    meta = features.meta.loc[X.index]
-    rows = []
-    for i, hh in enumerate(X.index):
-        o = outcomes.loc[hh]
-        exp = explanations[i] if explanations else None
-        rows.append(
-            {
-                "household_no": str(hh),
-                "village_code": meta.at[hh, "village_code"],
-                "probability": float(o["probability"]),
-                "score": float(o["score"]),
-                "grade": str(o["grade"]),
-                "credit_household": bool(o["credit_household"]),
-                "pre_credit_limit": float(o["limit"]),
-                "pre_credited": bool(o["pre_credited"]),
-                "thin_file": bool(meta.at[hh, "thin_file"]),
-                "vetoes": list(o["vetoes"]),
-                "caps": list(o["caps"]),
-                "features": _jsonable(X.loc[hh].to_dict()),
-                "contributions": _jsonable(dict(exp.contributions)) if exp else {},
-                "reasons": exp.reasons if exp else {},
-            }
+    names = booster_of(model).feature_name()
+    peers = X[names].reset_index(drop=True)
+    peers["household_no"] = households["household_no"].to_numpy()
+    peers["village_code"] = households["village_code"].to_numpy()
+    reference = VillageReference.build(peers, names)
+    del peers
+    columns = [str(c) for c in X.columns]
+    village = meta["village_code"].tolist()
+    probability = o["probability"].astype(float).tolist()
+    score = o["score"].astype(float).tolist()
+    grade = o["grade"].astype(str).tolist()
+    credit = o["credit_household"].astype(bool).tolist()
+    limit = o["limit"].astype(float).tolist()
+    granted = o["pre_credited"].astype(bool).tolist()
+    thin = meta["thin_file"].astype(bool).tolist()
+    vetoes = o["vetoes"].tolist()
+    caps = o["caps"].tolist()
+    hh = households["household_no"].tolist()
+    for start in range(0, len(X), chunk):
+        part = slice(start, start + chunk)
+        X_part = X.iloc[part]
+        explanations = explain_batch(
+            model,
+            X_part,
+            households=households.iloc[part].reset_index(drop=True),
+            reference=reference,
         )
-    return rows
+        features_json = _float_dicts(columns, X_part.to_numpy(dtype=float))
+        for k, exp in enumerate(explanations):
+            i = start + k
+            yield {
+                "household_no": hh[i],
+                "village_code": village[i],
+                "probability": probability[i],
+                "score": score[i],
+                "grade": grade[i],
+                "credit_household": credit[i],
+                "pre_credit_limit": limit[i],
+                "pre_credited": granted[i],
+                "thin_file": thin[i],
+                "vetoes": list(vetoes[i]),
+                "caps": list(caps[i]),
+                "features": features_json[k],
+                "contributions": _contributions(exp.contributions),
+                "reasons": exp.reasons,
+            }
 
 
 def store_assessments(

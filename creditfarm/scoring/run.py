@@ -11,7 +11,13 @@ from datetime import date
 from creditfarm.features.build import build_features, data_date, load_county
 from creditfarm.model.artefacts import current_bundle
 from creditfarm.model.predict import score_features
-from creditfarm.scoring.records import Progress, ScoreRun, assessment_rows, store_assessments
+from creditfarm.scoring.records import (
+    Progress,
+    ScoreRun,
+    assessment_rows,
+    iter_assessment_rows,
+    store_assessments,
+)
 from creditfarm.workspace import Workspace
 
 __all__ = [
@@ -50,11 +56,11 @@ def score_households(
     if progress:
         progress(0, 3, "features")
     features = build_features(data, as_of=as_of, policy=policy)
+    del data  # the SQL tables are not needed once features are built
     if progress:
-        progress(1, 3, "explanations")
-    rows = assessment_rows(features, model=bundle.model, policy=policy)
-    if progress:
-        progress(2, 3, "storing")
+        progress(1, 3, "explanations and storing")
+    # Explained and stored part by part: the county's explanations never sit in memory whole.
+    rows = iter_assessment_rows(features, model=bundle.model, policy=policy)
     run = store_assessments(
         ws, rows, as_of=as_of, model_version=bundle.version, policy_version=policy.version
     )

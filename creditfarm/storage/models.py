@@ -32,6 +32,7 @@ __all__ = [
     "QuarantineRow",
     "RateSnapshot",
     "Region",
+    "VillageStatus",
     "WorkspaceBinding",
 ]
 
@@ -269,6 +270,19 @@ class RateSnapshot(SQLModel, table=True):
     households: int
     filed: int
     pre_credited: int
+
+
+class VillageStatus(SQLModel, table=True):
+    """Per village: 户籍 households, filed and pre-credited, as ``creditfarm.reports.rates``
+    last counted them — a cache, read while ``stamp`` still describes the data (the newest
+    import run and assessment, the row counts), counted again when it does not. The row of
+    village ``*`` carries the stamp of an empty count too."""
+
+    village_code: str = Field(primary_key=True, max_length=12)
+    households: int
+    filed: int
+    pre_credited: int
+    stamp: str = Field(max_length=200)
 
 
 class WorkspaceBinding(SQLModel, table=True):

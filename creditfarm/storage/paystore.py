@@ -4,6 +4,11 @@ Layout: ``<root>/month=YYYY-MM/part-0.parquet``. Every partition holds each ``tx
 (a newer import of the same transaction replaces the older row), so readers never deduplicate.
 The same files are what DuckDB reads locally and Spark reads at province scale.
 
+Beside each partition, ``<root>/_persons/month=YYYY-MM.parquet`` holds its per-person summary
+(transactions, first and last time, sorted by ``person_key`` in small row groups), written with
+the partition: one household's payments (``person_activity``) read a few row groups of 24 small
+files instead of every transaction. Spark skips folders starting with ``_``.
+
 Writes are staged: ``stage_payment_rows`` (rows in a DuckDB relation, what the import writes)
 and ``stage_payments`` (a DataFrame) write new partition files beside the old ones and return
 a ``StagedWrite``; the ingest step commits it (atomic renames) only after the SQL side of the
@@ -37,6 +42,7 @@ __all__ = [
     "StagedWrite",
     "connect",
     "payment_files",
+    "person_activity",
     "read_payments",
     "stage_payment_rows",
     "stage_payments",
@@ -111,6 +117,13 @@ def changed_transactions(root: Path, con: duckdb.DuckDBPyConnection, relation: s
     ).to_arrow_table()
 
 
+_SUMMARY_DIR = "_persons"
+
+
+def _summary_file(root: Path, month: str) -> Path:
+    return root / _SUMMARY_DIR / f"month={month}.parquet"
+
+
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -181,6 +194,19 @@ def _stage_month(
     with pq.ParquetWriter(tmp, PAYMENT_SCHEMA, compression="zstd") as writer:
         for batch in reader:
             writer.write_table(pa.Table.from_batches([batch]).cast(PAYMENT_SCHEMA))
+    # The partition's per-person summary, written after it and moved after it, so a summary is
+    # never older than its partition unless a commit stopped between the two (then readers scan).
+    summary = _summary_file(root, month)
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    summary_tmp = summary.with_name(f".staged-{uuid.uuid4().hex}.parquet")
+    staged.moves.append((summary_tmp, summary))
+    con.execute(
+        f"""COPY (SELECT person_key, count(*) AS transactions, min(txn_time) AS first_time,
+                     max(txn_time) AS last_time
+                  FROM read_parquet({_sql_text(tmp.as_posix())})
+                  WHERE person_key IS NOT NULL GROUP BY person_key ORDER BY person_key)
+            TO {_sql_text(summary_tmp.as_posix())} (FORMAT parquet, ROW_GROUP_SIZE 4096)"""
+    )
 
 
 def stage_payments(
@@ -228,6 +254,60 @@ def connect(root: Path, *, workspace_id: str | None = None) -> duckdb.DuckDBPyCo
         con.register("_empty_payments", empty)
         con.execute("CREATE VIEW payments AS SELECT * FROM _empty_payments")
     return con
+
+
+def _fresh_summaries(root: Path, files: list[Path]) -> list[Path] | None:
+    """The summary of every partition, or None when one is missing or older than its partition
+    (a store written before summaries existed, or a commit that stopped half-way)."""
+    out = []
+    for part in files:
+        month = part.parent.name.removeprefix("month=")
+        summary = _summary_file(root, month)
+        try:
+            if summary.stat().st_mtime_ns < part.stat().st_mtime_ns:
+                return None
+        except FileNotFoundError:
+            return None
+        out.append(summary)
+    return out
+
+
+def person_activity(
+    root: Path, person_keys: list[str], *, workspace_id: str | None = None
+) -> tuple[int, pd.Timestamp | None, pd.Timestamp | None]:
+    """(transactions, first time, last time) of these persons' payments: from the per-person
+    summaries when every partition has a fresh one, else by scanning the partitions."""
+    if not person_keys:
+        return 0, None, None
+    import duckdb
+
+    if workspace_id is not None:
+        check_store(root, workspace_id=workspace_id)
+    files = payment_files(root)
+    if not files:
+        return 0, None, None
+    summaries = _fresh_summaries(root, files)
+    placeholders = ", ".join("?" for _ in person_keys)
+    con = duckdb.connect()
+    try:
+        if summaries is not None:
+            listed = ", ".join(_sql_text(p.as_posix()) for p in summaries)
+            sql = (
+                "SELECT sum(transactions), min(first_time), max(last_time) "
+                f"FROM read_parquet([{listed}]) WHERE person_key IN ({placeholders})"
+            )
+        else:
+            listed = ", ".join(_sql_text(p.as_posix()) for p in files)
+            sql = (
+                "SELECT count(*), min(txn_time), max(txn_time) "
+                f"FROM read_parquet([{listed}]) WHERE person_key IN ({placeholders})"
+            )
+        row = con.execute(sql, person_keys).fetchone()
+    finally:
+        con.close()
+    if not row or not row[0]:
+        return 0, None, None
+    return int(row[0]), pd.Timestamp(row[1]), pd.Timestamp(row[2])
 
 
 def read_payments(root: Path, *, workspace_id: str | None = None) -> pd.DataFrame:

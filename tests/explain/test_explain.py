@@ -148,6 +148,30 @@ def test_village_comparison_by_hand_with_ties_and_self_left_out():
     assert percent(2 / 3) == 67 and percent(0.125) == 13
 
 
+def test_village_comparison_keeps_villages_apart_in_interleaved_rows():
+    # Rows of two villages interleaved, one household without a village, one village whose
+    # values are all missing: each village sees only its own households' values.
+    peers = pd.DataFrame(
+        {
+            "household_no": ["A1", "B1", "A2", "N", "B2", "A3", "C1"],
+            "village_code": ["VA", "VB", "VA", None, "VB", "VA", "VC"],
+            "x": [5.0, 100.0, 1.0, 50.0, 200.0, 3.0, np.nan],
+        }
+    )
+    ref = VillageReference.build(peers, ["x"])
+    # VA holds 5, 1, 3: A2 (1.0) against 5 and 3 → below 0, above 1, median 4.0
+    c = ref.compare(village_code="VA", household_no="A2", feature="x", value=1.0)
+    assert c is not None
+    assert (c.peers, c.share_below, c.share_above, c.median) == (2, 0.0, 1.0, 4.0)
+    # VB holds 100, 200: an outsider's 150 sits above one of two, median 150
+    c = ref.compare(village_code="VB", household_no="Z", feature="x", value=150.0)
+    assert c is not None
+    assert (c.peers, c.share_below, c.share_above, c.median) == (2, 0.5, 0.5, 150.0)
+    # VC has no known value; the household without a village counts nowhere
+    assert ref.compare(village_code="VC", household_no="Z", feature="x", value=1.0) is None
+    assert ref.compare(village_code="None", household_no="Z", feature="x", value=1.0) is None
+
+
 def test_reason_codes():
     flag = FeatureInfo(
         name="gov_fraud_record",

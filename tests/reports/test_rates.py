@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from creditfarm.ingest import ingest_folder
 from creditfarm.reports.rates import (
@@ -19,7 +19,7 @@ from creditfarm.reports.rates import (
     report_heading,
     take_snapshot,
 )
-from creditfarm.storage.models import Assessment, RateSnapshot
+from creditfarm.storage.models import Assessment, RateSnapshot, VillageStatus
 from tests.helpers.paths import COUNTY
 
 
@@ -155,3 +155,47 @@ def test_report_heading(ws):
     _assess(ws, "H002", date(2022, 6, 30), True, datetime(2022, 7, 1, tzinfo=UTC))
     heading = report_heading(ws, today=today)
     assert (heading.as_of, heading.county_name) == (date(2022, 6, 30), "保亭县")
+
+
+def _stored_counts(ws) -> dict[str, tuple[int, int, int]]:
+    with ws.engine.connect() as conn:
+        rows = conn.execute(select(VillageStatus)).all()
+    return {r.village_code: (r.households, r.filed, r.pre_credited) for r in rows}
+
+
+def test_counts_are_kept_and_reused_while_the_data_is_unchanged(ws):
+    ingest_folder(ws, COUNTY)
+    rates(ws, level="village")
+    # 什玲村 3 households / 2 filed, 八村村 2 / 1, 南林村 1 / 0; none pre-credited yet; the
+    # stamp row "*" carries no counts
+    assert _stored_counts(ws) == {
+        "*": (0, 0, 0),
+        "469029100201": (3, 2, 0),
+        "469029100202": (2, 1, 0),
+        "469029101201": (1, 0, 0),
+    }
+    # Stored counts are what rates read while the stamp holds (proved by altering one).
+    with ws.engine.begin() as conn:
+        conn.execute(
+            update(VillageStatus)
+            .where(VillageStatus.village_code == "469029101201")  # type: ignore[arg-type]
+            .values(households=4, filed=1)
+        )
+    assert rates(ws, level="village").set_index("code").loc["469029101201", "filing_rate"] == 0.25
+
+
+def test_counts_follow_a_new_assessment_and_a_new_import(ws):
+    ingest_folder(ws, COUNTY)
+    assert rates(ws, level="county").loc[0, "pre_credited"] == 0
+    _assess(ws, "H001", date(2022, 6, 30), True, datetime(2022, 7, 1, tzinfo=UTC))
+    # a new assessment moves the stamp: 什玲村 now 1 of 3 pre-credited
+    village = rates(ws, level="village").set_index("code")
+    assert village.loc["469029100201", "pre_credited"] == 1
+    assert _stored_counts(ws)["469029100201"] == (3, 2, 1)
+    _assess(ws, "H001", date(2022, 6, 30), False, datetime(2022, 7, 2, tzinfo=UTC))
+    assert rates(ws, level="county").loc[0, "pre_credited"] == 0  # re-scored, not granted
+    # a re-import (a new run, even when unchanged) is counted again, to the same figures
+    with ws.engine.begin() as conn:
+        conn.execute(update(VillageStatus).values(households=99))
+    ingest_folder(ws, COUNTY)
+    assert rates(ws, level="county").loc[0, "households"] == 6

@@ -115,6 +115,31 @@ def test_train_then_score_keeps_history(county):
     assert set(village["village_code"]) == {"469029100202"}
 
 
+def test_rows_made_in_parts_compare_each_household_with_its_whole_village(county):
+    """A run explains 20,000 households at a time; parts of 7 must give the very rows one part
+    gives: the village comparisons are among every household, not the households of a part."""
+    from creditfarm.features.build import features_as_of
+    from creditfarm.model.artefacts import current_bundle
+    from creditfarm.scoring.records import iter_assessment_rows
+
+    ws = county
+    train_model(ws)
+    model = current_bundle(ws).model
+    features = features_as_of(ws, as_of=date(2022, 6, 30))
+    whole = list(iter_assessment_rows(features, model=model, policy=ws.policy, chunk=10**6))
+    parts = list(iter_assessment_rows(features, model=model, policy=ws.policy, chunk=7))
+    assert len(whole) == 301  # the filed households: 300 + THIN
+    assert parts == whole
+    # the comparison counts other households of the village, more than a part of 7 holds
+    peers = [
+        r["village"]["peers"]
+        for row in whole
+        for r in row["reasons"]["lowered"] + row["reasons"]["raised"]
+        if r["village"]
+    ]
+    assert max(peers) > 7
+
+
 def test_cli_train_score_scores(county, monkeypatch, tmp_path):
     monkeypatch.setattr(_common, "workspace", lambda db=None: county)
     runner = CliRunner()

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     # data_dir / "imports". Uploads are written under data_dir / "uploads", by the server.
     import_dir: Path | None = None
     max_upload_mb: int = 200  # one upload (keep .streamlit/config.toml maxUploadSize in step)
+    # Sign-in: after this many wrong passwords in a row an account is locked for the minutes
+    # below (a guesser gets a handful of tries an hour); an idle session ends after its minutes.
+    signin_max_failures: int = 5
+    signin_lock_minutes: int = 15
+    session_idle_minutes: int = 30
     database_url: str = ""  # empty: a SQLite file data_dir / "creditfarm.db"
     # Empty: beside the SQLite file (<stem>-payments/), or data_dir / "<database>-payments".
     payments_dir: Path | None = None

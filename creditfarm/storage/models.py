@@ -306,3 +306,36 @@ class WorkspaceBinding(SQLModel, table=True):
     # HMAC of a fixed text under the keyed-hash secret (``identity.key_check``): every person
     # key in this database was made with that secret, so another one is refused.
     key_check: str | None = Field(default=None, max_length=16)
+
+
+class UserAccount(SQLModel, table=True):
+    """A person who signs in: role, villages, authority limit, password hash, lock-out state.
+    The role's permissions are in ``creditfarm.access.roles``; this row only says who."""
+
+    username: str = Field(primary_key=True, max_length=64)
+    display_name: str = ""
+    role: str = Field(max_length=32)
+    # Assigned villages (village-bound roles); JSON list, empty: none (fail closed).
+    villages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    authority_limit: float | None = None  # an officer's own decision limit (yuan)
+    password_hash: str = ""
+    disabled: bool = False
+    failed_attempts: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime = Field(default_factory=_utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One line of the audit trail: append-only, each row's hash covering the previous row's
+    (``creditfarm.accounts.audit``), so a removed, inserted or altered row is detected."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=_utcnow, index=True)
+    actor: str = Field(max_length=64, index=True)
+    role: str = Field(default="", max_length=32)
+    action: str = Field(max_length=32, index=True)
+    target: str = ""
+    detail: str = ""
+    origin: str = ""
+    prev_hash: str = Field(max_length=64)
+    row_hash: str = Field(max_length=64)

@@ -19,6 +19,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("settings", "identity", "display", "policy", "access"),
     ("storage",),
     ("workspace",),
+    ("accounts",),
     ("ingest",),
     ("sample",),
     ("features",),

@@ -202,10 +202,12 @@ def _timed(fn: Any, repeat: int) -> tuple[float, list[float]]:
 def child_serve(county: Path, work: Path) -> dict[str, Any]:
     from sqlalchemy import text
 
+    from creditfarm.access import Role, system_principal
     from creditfarm.explain.household import explain_household
     from creditfarm.officer.households import household_card
     from creditfarm.reports.rates import rates, take_snapshot
 
+    bank = system_principal(Role.credit_supervisor, "bench")  # sees every village
     ws = _workspace(work)
     t0 = time.perf_counter()
     take_snapshot(ws)
@@ -220,8 +222,8 @@ def child_serve(county: Path, work: Path) -> dict[str, Any]:
     chosen = random.Random(9).sample(sorted(scored), min(25, len(scored)))
 
     def page(hh: str) -> None:
-        household_card(ws, household_no=hh, role="loan_officer")
-        explain_household(ws, household_no=hh)
+        household_card(ws, household_no=hh, principal=bank)
+        explain_household(ws, household_no=hh, principal=bank)
 
     page(chosen[0])  # warm: the first call loads LightGBM, DuckDB and the rest
     page_times = []

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 __all__ = [
-    "NAME_ROLES",
     "IdCheck",
     "age_on",
     "birth_date_from_id",
@@ -188,11 +187,9 @@ def mask_name(value: str | None) -> str:
 
 
 # Roles that work with farmers by name (loan officers, administrators); others see 张**.
-NAME_ROLES = ("loan_officer", "admin")
-
-
-def show_name(name: str | None, role: str) -> str:
-    """A person's name as ``role`` may see it: in full for ``NAME_ROLES``, else 张**."""
+def show_name(name: str | None, full: bool) -> str:
+    """A person's name in ``full``, or masked 张** (callers pass whether the acting person holds
+    ``access.Permission.see_names``: one rule for cards, lists, queues and explanations)."""
     if not name:
         return ""
-    return name if role in NAME_ROLES else mask_name(name)
+    return name if full else mask_name(name)

@@ -45,9 +45,6 @@ class Settings(BaseSettings):
     # Keyed hash (HMAC-SHA256) of resident IDs and card numbers: the join key everywhere.
     secret_key: str = DEMO_SECRET
     demo_mode: bool = True
-    # Role of the person using the CLI/app until sign-in exists; decides what is unmasked.
-    role: str = "loan_officer"
-    user: str = "demo"
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

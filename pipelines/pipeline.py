@@ -97,6 +97,12 @@ def run_demo(
     sample_dir = sample_dir or Path("sample_data")
     log(f"importing {sample_dir} …")
     runs = run_import(ws, sample_dir)
+    if settings.demo_mode:
+        from creditfarm.accounts.demo import ensure_demo_accounts
+
+        made = ensure_demo_accounts(ws)
+        if made:
+            log(f"demo accounts: {', '.join(made)} (passwords: <user>-demo; see README)")
     log("training …")
     trained, scored = run_train_and_score(ws)
     return DemoResult(ws, sample_dir, runs, trained, scored)

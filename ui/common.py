@@ -8,11 +8,13 @@ figure (``tests/test_ui_boundaries.py`` checks).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from creditfarm.access import AccessDenied, Permission, Principal, require
 from creditfarm.display.formatting import fmt_date, fmt_pct, fmt_prob, fmt_score, fmt_yuan
 from creditfarm.officer import households, review
 from creditfarm.reports import credit_village, indicators, trend
@@ -23,6 +25,7 @@ from creditfarm.workspace import Workspace, open_workspace
 
 __all__ = [
     "LABELS",
+    "audit",
     "cached_credit_villages",
     "cached_households",
     "cached_indicators",
@@ -30,9 +33,11 @@ __all__ = [
     "cached_queue",
     "cached_rates",
     "cached_trend",
+    "current_principal",
     "data_stamp",
     "display",
     "fmt_points",
+    "page_principal",
     "workspace",
 ]
 
@@ -124,6 +129,60 @@ _BOOL = {
 }
 
 
+def current_principal() -> Principal:
+    """The signed-in person (``st.session_state["principal"]``, set by the sign-in form in
+    ``app.py``); a page opened without one, or idle past the settings' timeout, stops here."""
+    from creditfarm.accounts import session_expired
+
+    principal = st.session_state.get("principal")
+    if principal is None:
+        st.warning("请先登录。")
+        st.stop()
+    now = datetime.now(UTC)
+    last = st.session_state.get("last_seen")
+    idle = workspace().settings.session_idle_minutes
+    if last is not None and session_expired(last, idle_minutes=idle, now=now):
+        audit("signout", detail=f"闲置超过 {idle} 分钟，自动退出")
+        for key in ("principal", "last_seen"):
+            st.session_state.pop(key, None)
+        st.warning(f"闲置超过 {idle} 分钟，已自动退出，请重新登录。")
+        st.stop()
+    st.session_state["last_seen"] = now
+    return principal  # type: ignore[no-any-return]
+
+
+def page_principal(permission: Permission) -> Principal:
+    """The signed-in person, who must hold ``permission`` to see this page (else it stops
+    with the refusal): pages check too, not only the navigation."""
+    principal = current_principal()
+    try:
+        require(principal, permission)
+    except AccessDenied as exc:
+        st.error(str(exc))
+        st.stop()
+    return principal
+
+
+def audit(action: str, *, target: str = "", detail: str = "") -> None:
+    """Record what the signed-in person does in the app (``creditfarm.accounts.audit``)."""
+    from creditfarm.accounts import record_event
+
+    principal = st.session_state.get("principal")
+    actor = principal if principal is not None else "anonymous"
+    record_event(
+        workspace(), actor=actor, action=action, target=target, detail=detail, origin=_origin()
+    )
+
+
+def _origin() -> str:
+    """The browser's address when Streamlit knows it, else "app"."""
+    try:
+        ip = st.context.ip_address
+    except Exception:
+        ip = None
+    return f"app@{ip}" if ip else "app"
+
+
 @st.cache_resource(show_spinner=False)
 def workspace() -> Workspace:
     """One workspace (engine, policy) per server process, shared by every session."""
@@ -141,9 +200,9 @@ def cached_members(stamp: tuple[Any, ...]) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def cached_queue(stamp: tuple[Any, ...], role: str) -> pd.DataFrame:
+def cached_queue(stamp: tuple[Any, ...], principal: Principal) -> pd.DataFrame:
     ws = workspace()
-    return review.review_queue(ws, role=role, frame=cached_households(stamp))
+    return review.review_queue(ws, principal=principal, frame=cached_households(stamp))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -163,11 +222,13 @@ def cached_trend(stamp: tuple[Any, ...]) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def cached_credit_villages(
-    stamp: tuple[Any, ...], role: str
+    stamp: tuple[Any, ...], principal: Principal
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(per-household facts, villages, towns)."""
+    """(per-household facts, villages, towns) of the villages ``principal`` covers."""
     ws = workspace()
-    facts = credit_village.village_households(ws, role=role, frame=cached_households(stamp))
+    facts = credit_village.village_households(
+        ws, principal=principal, frame=cached_households(stamp)
+    )
     villages = credit_village.assess_villages(ws, households=facts)
     return facts, villages, credit_village.assess_towns(ws, villages=villages)
 

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from creditfarm.access import Permission
 from creditfarm.display.exports import csv_text
 from creditfarm.display.formatting import fmt_count, fmt_pct
 from creditfarm.ingest.contract import SOURCES
@@ -18,9 +19,10 @@ from creditfarm.ingest.uploads import (
     resolve_import_folder,
     save_uploads,
 )
-from ui.common import data_stamp, workspace
+from ui.common import audit, data_stamp, page_principal, workspace
 
 ws = workspace()
+principal = page_principal(Permission.import_data)
 stamp = data_stamp(ws)
 
 REPORT_LABELS = {
@@ -102,6 +104,11 @@ def _run_import(folder: Path) -> None:
     except IngestError as exc:
         st.error(f"导入失败：{exc}")
         return
+    audit(
+        "import",
+        target=str(folder),
+        detail="；".join(f"{r.file_name}: {r.status}" for r in runs)[:2000],
+    )
     failed = [r for r in runs if r.status == "failed"]
     if not runs:
         st.warning("目录中没有可导入的文件。")

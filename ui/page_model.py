@@ -10,13 +10,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from creditfarm.access import Permission
 from creditfarm.display.charts import PLOTLY_FONT, importance_bar
 from creditfarm.display.formatting import fmt_count
 from creditfarm.model.artefacts import read_report, saved_versions
 from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW, PSI_VERDICTS, psi_verdict
-from ui.common import data_stamp, workspace
+from ui.common import data_stamp, page_principal, workspace
 
 ws = workspace()
+principal = page_principal(Permission.view_model)
 stamp = data_stamp(ws)
 grade_order = ws.policy.grade_order
 

@@ -7,34 +7,41 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from creditfarm.access import Permission, Principal
 from creditfarm.display.formatting import fmt_count, fmt_date, fmt_prob, fmt_score, fmt_yuan
 from creditfarm.ingest.contract import SOURCES
 from creditfarm.officer import households, review
 from ui.common import (
+    audit,
     cached_households,
     cached_members,
     cached_queue,
     data_stamp,
     display,
+    page_principal,
     workspace,
 )
 
 ws = workspace()
+principal = page_principal(Permission.view_households)
 stamp = data_stamp(ws)
-role = ws.settings.role
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _card(stamp: tuple[Any, ...], household_no: str, role: str) -> households.HouseholdCard:
-    return households.household_card(workspace(), household_no=household_no, role=role)
+def _card(
+    stamp: tuple[Any, ...], household_no: str, principal: Principal
+) -> households.HouseholdCard:
+    return households.household_card(workspace(), household_no=household_no, principal=principal)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _explanation(stamp: tuple[Any, ...], household_no: str) -> dict[str, Any] | None:
+def _explanation(
+    stamp: tuple[Any, ...], household_no: str, principal: Principal
+) -> dict[str, Any] | None:
     from creditfarm.explain.household import explain_household
 
     try:
-        return explain_household(workspace(), household_no=household_no)
+        return explain_household(workspace(), household_no=household_no, principal=principal)
     except LookupError:
         return None
 
@@ -64,7 +71,7 @@ def _explanation_block(household_no: str) -> None:
     from creditfarm.display.charts import waterfall
     from creditfarm.explain import LOWERED, RAISED, feature_infos
 
-    explained = _explanation(stamp, household_no)
+    explained = _explanation(stamp, household_no, principal)
     if explained is None:
         st.info("本户尚无评估结果。")
         return
@@ -125,10 +132,18 @@ def _decision_form(card: households.HouseholdCard, prefix: str) -> None:
                 action=action,
                 reason=reason,
                 limit=new_limit if action == "adjust" else None,
+                principal=principal,
             )
         except review.DecisionError as exc:
             st.error(str(exc))
         else:
+            audit(
+                "decision",
+                target=card.household_no,
+                detail=(
+                    f"{review.ACTIONS[decision.action]} {decision.limit:,.0f} 元：{decision.reason}"
+                ),
+            )
             st.success(
                 f"已保存：{review.ACTIONS[decision.action]}，额度 {fmt_yuan(decision.limit)}，"
                 f"经办人 {decision.decided_by}"
@@ -136,7 +151,10 @@ def _decision_form(card: households.HouseholdCard, prefix: str) -> None:
 
 
 def render_card(household_no: str, prefix: str) -> None:
-    card = _card(stamp, household_no, role)
+    card = _card(stamp, household_no, principal)
+    if st.session_state.get(f"viewed-{prefix}") != household_no:  # a view, not every rerun
+        st.session_state[f"viewed-{prefix}"] = household_no
+        audit("view_household", target=household_no)
     st.subheader(
         f"户号 {card.household_no} · {card.town_name or ''}{card.village_name or ''}"
         f" · 户主 {card.head_name}"
@@ -279,7 +297,7 @@ with search_tab:
         village_code=village or None,
         grade=grade or None,
         status=status or None,
-        role=role,
+        principal=principal,
         frame=frame,
         members=cached_members(stamp),
         limit=None,
@@ -321,7 +339,7 @@ with search_tab:
         render_card(chosen, "s")
 
 with queue_tab:
-    queue = cached_queue(stamp, role)
+    queue = cached_queue(stamp, principal)
     st.caption(
         f"需人工复核 {fmt_count(len(queue), '户')}：评分距等级边界 "
         f"{ws.policy.review.borderline_points:g} 分以内、等级变化、薄档案、档案与户籍不一致。"

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from creditfarm.access import Permission
 from creditfarm.display.charts import PLOTLY_FONT
 from creditfarm.display.formatting import fmt_count, fmt_pct
 from creditfarm.reports.indicators import monthly_report_xlsx
@@ -26,10 +27,12 @@ from ui.common import (
     data_stamp,
     display,
     fmt_points,
+    page_principal,
     workspace,
 )
 
 ws = workspace()
+principal = page_principal(Permission.view_rates)
 stamp = data_stamp(ws)
 policy = ws.policy
 LEVELS: dict[Level, str] = {"village": "村", "town": "乡镇", "county": "全县"}

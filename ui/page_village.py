@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import streamlit as st
 
+from creditfarm.access import Permission, can
 from creditfarm.display.formatting import fmt_count, fmt_pct
-from creditfarm.identity import NAME_ROLES
 from creditfarm.reports.credit_village import (
     BEHIND,
     CRITERIA,
+    count_behind,
     criteria_long,
     export_xlsx,
     households_behind,
 )
-from ui.common import cached_credit_villages, data_stamp, display, workspace
+from ui.common import cached_credit_villages, data_stamp, display, page_principal, workspace
 
 ws = workspace()
+principal = page_principal(Permission.view_credit_village)
 stamp = data_stamp(ws)
-role = ws.settings.role
 rules = ws.policy.credit_village
 
 st.title("信用村评定")
@@ -29,7 +30,7 @@ st.caption(
     f"建档率 ≥ {fmt_pct(rules.min_filing_rate, 0)}；"
     f"信用乡(镇)：信用村占比 ≥ {fmt_pct(ws.policy.credit_town.min_credit_village_share, 0)}"
 )
-facts, villages, towns = cached_credit_villages(stamp, role)
+facts, villages, towns = cached_credit_villages(stamp, principal)
 m = st.columns(3)
 m[0].metric("行政村", fmt_count(len(villages), "个"))
 m[1].metric("信用村", fmt_count(villages["credit_village"].sum(), "个"))
@@ -81,9 +82,11 @@ if code:
     which = st.radio(
         "查看数字背后的农户", list(BEHIND), format_func=BEHIND.get, horizontal=True, key="behind"
     )
-    rows = households_behind(facts, village_code=code, figure=which)
-    st.caption(f"{BEHIND[which]}：{fmt_count(len(rows), '户')}")
-    if role in NAME_ROLES:  # the roles that work with farmers by name see the households
+    counted = count_behind(facts, village_code=code, figure=which)
+    st.caption(f"{BEHIND[which]}：{fmt_count(counted, '户')}")
+    # Only the bank's roles see the households themselves; the others the count.
+    if can(principal, Permission.view_households, village_code=code):
+        rows = households_behind(facts, village_code=code, figure=which, principal=principal)
         st.dataframe(
             display(
                 rows,

@@ -30,6 +30,7 @@ from creditfarm.cli import (  # noqa: E402, F401
     modelling,
     sample,
     serve,
+    users,
     workspace_info,
 )
 

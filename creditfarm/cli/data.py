@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from creditfarm.cli import app
-from creditfarm.cli._common import DbOption, fail, workspace
+from creditfarm.cli._common import DbOption, acting_principal, fail, origin, workspace
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,10 +113,13 @@ def ingest(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from creditfarm.access import Permission
+    from creditfarm.accounts import record_event
     from creditfarm.ingest import UNPLACED, IngestError, ingest_folder
     from creditfarm.ingest.report import import_report, run_table
 
     ws = workspace(db, writes_payments=True)
+    principal = acting_principal(ws, Permission.import_data)
     console = _console()
     with Progress(
         TextColumn("{task.description}"),
@@ -135,6 +138,14 @@ def ingest(
         except IngestError as exc:
             fail(str(exc))
     run_ids = [r.id for r in runs if r.id is not None]
+    record_event(
+        ws,
+        actor=principal,
+        action="import",
+        target=str(folder),
+        detail="；".join(f"{r.file_name}: {r.status}" for r in runs)[:2000],
+        origin=origin(),
+    )
     _print_report(console, import_report(ws, run_ids=run_ids))
     unchanged = sum(r.status == "unchanged" for r in runs)
     if unchanged:

@@ -26,13 +26,23 @@ def explain(
 
     if fmt not in ("text", "json"):
         _common.fail(f"--format must be text or json, not {fmt!r}")
+    from creditfarm.access import AccessDenied, Permission
+    from creditfarm.accounts import record_event
+
     ws = _common.workspace(db)
+    principal = _common.acting_principal(ws, Permission.view_households)
     try:
         household_no = find_household(ws, query=query)
-        explained = explain_household(ws, household_no=household_no)
+        explained = explain_household(ws, household_no=household_no, principal=principal)
+    except AccessDenied as exc:
+        _common.fail(str(exc))
+        return
     except LookupError as exc:
         _common.fail(str(exc.args[0] if exc.args else exc))
         return
+    record_event(
+        ws, actor=principal, action="view_household", target=household_no, origin=_common.origin()
+    )
     if fmt == "json":
         typer.echo(json.dumps(explained, ensure_ascii=False, indent=2))
     else:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -65,6 +65,18 @@ def _with_bar(title: str, step: Callable[[_Bar], T]) -> T:
         raise  # not reached: fail() exits
 
 
+def _run_models() -> Any:
+    from creditfarm.access import Permission
+
+    return Permission.run_models
+
+
+def _audit(ws: Any, principal: Any, action: str, target: str) -> None:
+    from creditfarm.accounts import record_event
+
+    record_event(ws, actor=principal, action=action, target=target, origin=_common.origin())
+
+
 @app.command("train")
 def train(
     as_of: Annotated[
@@ -80,10 +92,12 @@ def train(
     when = _as_of(as_of)
     kind = _engine(engine)
     ws = _common.workspace(db)
+    principal = _common.acting_principal(ws, _run_models())
     result = _with_bar(
         "training",
         lambda bar: train_model(ws, as_of=when, progress=bar, engine=kind, master=master),
     )
+    _audit(ws, principal, "train", result.version)
     mm = result.metrics
     typer.echo(f"model {result.version} → {result.path}")
     for name in ("model", "baseline"):
@@ -114,6 +128,7 @@ def score(
     when = _as_of(as_of)
     kind = _engine(engine)
     ws = _common.workspace(db)
+    principal = _common.acting_principal(ws, _run_models())
     run = _with_bar(
         "scoring",
         lambda bar: score_households(
@@ -125,6 +140,7 @@ def score(
             master=master,
         ),
     )
+    _audit(ws, principal, "score", f"{run.model_version} as of {run.as_of}")
     typer.echo(
         f"scored {run.households} filed households as of {run.as_of} with model "
         f"{run.model_version} (policy {run.policy_version})"
@@ -192,14 +208,29 @@ def scores(
         _common.fail(f"--format must be csv or xlsx, not {fmt!r}")
     if fmt == "xlsx" and out is None:
         _common.fail("--format xlsx needs --out FILE")
+    from creditfarm.access import AccessDenied, Permission
+    from creditfarm.accounts import record_event
+
     ws = _common.workspace(db)
-    frame = latest_scores(ws, village_code=village)
+    principal = _common.acting_principal(ws, Permission.export_lists)
+    try:
+        frame = latest_scores(ws, village_code=village, principal=principal)
+    except AccessDenied as exc:
+        _common.fail(str(exc))
     if frame.empty:
         _common.fail(
             "no assessments"
             + (f" for village {village}" if village else "")
             + ": run `creditfarm score` first"
         )
+    record_event(
+        ws,
+        actor=principal,
+        action="export",
+        target=f"scores {village or '全县'} → {out or 'stdout'}",
+        detail=f"{len(frame)} 户",
+        origin=_common.origin(),
+    )
     if out is None:
         safe_frame(frame).to_csv(sys.stdout, index=False)
     else:

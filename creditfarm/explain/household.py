@@ -14,10 +14,11 @@ import lightgbm as lgb
 import pandas as pd
 from sqlmodel import Session
 
+from creditfarm.access import Permission, Principal, can, require
 from creditfarm.explain.batch import explain_batch
 from creditfarm.explain.policy_reasons import policy_reasons
 from creditfarm.explain.views import latest_assessments
-from creditfarm.identity import check_id, hash_key, mask_id, mask_name
+from creditfarm.identity import check_id, hash_key, mask_id, show_name
 from creditfarm.model.artefacts import model_path
 from creditfarm.storage.assessments import current_assessment_id
 from creditfarm.storage.models import Assessment, Household, Person, Region
@@ -89,13 +90,16 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def explain_household(ws: Workspace, *, household_no: str) -> dict[str, Any]:
-    """Household (name and ID masked), latest grade, score, probability, limit, policy rules
-    (vetoes and caps, apart) and model reasons, as a JSON-serialisable dict."""
+def explain_household(ws: Workspace, *, household_no: str, principal: Principal) -> dict[str, Any]:
+    """Household (ID masked; the head's name as ``principal`` may see it, as on the card),
+    latest grade, score, probability, limit, policy rules (vetoes and caps, apart) and model
+    reasons, as a JSON-serialisable dict."""
+    require(principal, Permission.view_households)
     with Session(ws.engine) as session:
         household = session.get(Household, household_no)
         if household is None:
             raise LookupError(f"未找到户号 {household_no}")
+        require(principal, Permission.view_households, village_code=household.village_code)
         assessment = _latest(ws, session, household_no)
         if assessment is None:
             raise LookupError(f"户号 {household_no} 尚无评估结果，请先运行 creditfarm score")
@@ -112,7 +116,7 @@ def explain_household(ws: Workspace, *, household_no: str) -> dict[str, Any]:
         "village_code": household.village_code,
         "village_name": region.village_name if region else None,
         "town_name": region.town_name if region else None,
-        "head_name": mask_name(head.name) if head else None,
+        "head_name": show_name(head.name, can(principal, Permission.see_names)) if head else None,
         "head_id": mask_id(head.id_number) if head else None,
         "assessment": {
             "id": assessment.id,

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from creditfarm.access import Permission, Principal, can, require
 from creditfarm.identity import age_on, check_id, mask_id, mask_phone, normalize_text, show_name
 from creditfarm.ingest.contract import GOVERNMENT_SOURCES, SOURCES
 from creditfarm.storage import paystore
@@ -159,7 +160,7 @@ def search_households(
     village_code: str | None = None,
     grade: str | None = None,
     status: str | None = None,
-    role: str | None = None,
+    principal: Principal,
     limit: int | None = 500,
     frame: pd.DataFrame | None = None,
     members: pd.DataFrame | None = None,
@@ -170,7 +171,8 @@ def search_households(
     前6后4 or a leading/trailing fragment); ``status`` is a key of ``STATUSES``. ``frame`` and
     ``members`` let a caller pass cached ``household_frame`` / ``members_frame`` results.
     """
-    role = role or ws.settings.role
+    require(principal, Permission.view_households, village_code=village_code)
+    full = can(principal, Permission.see_names)
     if status is not None and status not in STATUSES:
         raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
     hh = household_frame(ws) if frame is None else frame
@@ -186,6 +188,8 @@ def search_households(
         mask &= hh["household_no"].isin(people.loc[hit, "household_no"])
     if village_code:
         mask &= hh["village_code"] == village_code
+    if principal.villages is not None:  # an officer searches their own villages only
+        mask &= hh["village_code"].isin(principal.villages)
     if grade:
         mask &= hh["grade"] == grade
     if status == "unfiled":
@@ -201,7 +205,7 @@ def search_households(
             "village_code": found["village_code"],
             "village_name": found["village_name"],
             "town_name": found["town_name"],
-            "head_name": found["head_name"].map(lambda n: show_name(n, role)),
+            "head_name": found["head_name"].map(lambda n: show_name(n, full)),
             "head_id_masked": head_ids.map(lambda v: mask_id(v) if isinstance(v, str) else ""),
             "members": found["members"],
             "filed": found["filed"],
@@ -263,9 +267,11 @@ def _age(born: Any, on: date) -> int | None:
     return age_on(pd.Timestamp(born).date(), on)
 
 
-def household_card(ws: Workspace, *, household_no: str, role: str | None = None) -> HouseholdCard:
-    """The card of one household; raises KeyError when the 户号 is unknown."""
-    role = role or ws.settings.role
+def household_card(ws: Workspace, *, household_no: str, principal: Principal) -> HouseholdCard:
+    """The card of one household; raises KeyError when the 户号 is unknown and
+    ``AccessDenied`` when the acting person may not see it."""
+    require(principal, Permission.view_households)
+    full = can(principal, Permission.see_names)
     head = _read(
         ws,
         "SELECT h.household_no, h.village_code, h.head_person_key, r.village_name, r.town_name "
@@ -276,6 +282,7 @@ def household_card(ws: Workspace, *, household_no: str, role: str | None = None)
     if head.empty:
         raise KeyError(f"户号 {household_no} 不存在")
     row = head.iloc[0]
+    require(principal, Permission.view_households, village_code=row["village_code"])
     people = _read(
         ws,
         "SELECT person_key, name, relation_to_head, id_number, birth_date FROM person "
@@ -297,7 +304,7 @@ def household_card(ws: Workspace, *, household_no: str, role: str | None = None)
     as_of = pd.Timestamp(history["as_of"].iloc[0]).date() if not history.empty else date.today()
     members = [
         {
-            "name": show_name(p.name, role),
+            "name": show_name(p.name, full),
             "relation": p.relation_to_head or "",
             "id_masked": mask_id(p.id_number),
             "age": _age(p.birth_date, as_of),

@@ -1,9 +1,9 @@
 """Human review of automated grades (PIPL Art. 24): officer decisions and the review queue.
 
-A decision confirms, adjusts the limit of, or declines one assessment, always with a reason, and
-is stored with who made it (``settings.user``) and when. The review queue lists households whose
-latest assessment needs a person: a score near a grade edge, a grade that changed since the
-previous run, a thin file, or sources that disagree with 户籍.
+A decision confirms, adjusts the limit of, or declines one assessment, always with a reason,
+and is stored with who made it (the signed-in principal) and when. The review queue lists
+households whose latest assessment needs a person: a score near a grade edge, a grade that
+changed since the previous run, a thin file, or sources that disagree with 户籍.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from creditfarm.access import Permission, Principal, can, require
 from creditfarm.identity import show_name
 from creditfarm.officer.households import household_frame
 from creditfarm.policy.config import Policy
 from creditfarm.storage.assessments import previous_grades
 from creditfarm.storage.engine import session_scope
-from creditfarm.storage.models import Assessment, Decision
+from creditfarm.storage.models import Assessment, Decision, Household
 from creditfarm.workspace import Workspace
 
 __all__ = [
@@ -55,14 +56,16 @@ def record_decision(
     action: str,
     reason: str,
     limit: float | None = None,
-    user: str | None = None,
+    principal: Principal,
     now: datetime | None = None,
 ) -> Decision:
     """Store an officer's decision on one assessment.
 
     ``confirm`` keeps the assessed limit, ``decline`` sets it to 0, ``adjust`` needs the new
-    ``limit`` (≥ 0 yuan). ``reason`` is required. Who: ``user`` or ``settings.user``.
+    ``limit`` (≥ 0 yuan). ``reason`` is required. Who: ``principal``, who must hold
+    ``decide`` for the household's village.
     """
+    require(principal, Permission.decide)
     if action not in ACTIONS:
         raise DecisionError(f"未知的处理方式 {action!r}，应为：确认、调整额度或拒绝")
     reason = (reason or "").strip()
@@ -72,6 +75,10 @@ def record_decision(
         assessment = session.get(Assessment, assessment_id)
         if assessment is None:
             raise DecisionError(f"评估记录 {assessment_id} 不存在")
+        village = session.get(Household, assessment.household_no)
+        require(
+            principal, Permission.decide, village_code=village.village_code if village else None
+        )
         if action == "adjust":
             if limit is None or limit < 0:
                 raise DecisionError("调整额度时请填写不小于 0 的新额度（元）")
@@ -86,7 +93,7 @@ def record_decision(
             action=action,
             limit=decided_limit,
             reason=reason,
-            decided_by=user or ws.settings.user,
+            decided_by=principal.username,
             decided_at=now or datetime.now(UTC),
         )
         session.add(decision)
@@ -129,7 +136,7 @@ def review_queue(
     *,
     village_code: str | None = None,
     include_decided: bool = False,
-    role: str | None = None,
+    principal: Principal,
     frame: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Households that need a person, one row each with the rule codes that put it there.
@@ -141,10 +148,13 @@ def review_queue(
     person it was filed under). Households whose latest assessment already has a decision leave
     the queue unless ``include_decided``.
     """
-    role = role or ws.settings.role
+    require(principal, Permission.view_households, village_code=village_code)
+    full = can(principal, Permission.see_names)
     hh = household_frame(ws) if frame is None else frame
     if village_code:
         hh = hh[hh["village_code"] == village_code]
+    if principal.villages is not None:  # an officer's queue is their villages
+        hh = hh[hh["village_code"].isin(principal.villages)]
     hh = hh.merge(previous_grades(ws.engine), on="household_no", how="left")
     points = ws.policy.review.borderline_points
     edges = grade_edges(ws.policy)
@@ -165,8 +175,13 @@ def review_queue(
     flags["size_conflict"] = size.notna() & (size != hh["members"])
     names = hh["archive_head_name"].notna() & hh["archive_person_name"].notna()
     flags["name_conflict"] = names & (hh["archive_head_name"] != hh["archive_person_name"])
-    codes = flags.apply(lambda r: [c for c in QUEUE_REASONS if r[c]], axis=1)
-    hh = hh.assign(reasons=codes)[codes.map(bool)]
+    # A list per row (an empty queue — an officer's village with none — stays a Series).
+    codes = pd.Series(
+        [[c for c in QUEUE_REASONS if row[c]] for row in flags.to_dict("records")],
+        index=flags.index,
+        dtype=object,
+    )
+    hh = hh.assign(reasons=codes).loc[codes.map(bool).astype(bool)]
     if not include_decided and not hh.empty:
         with ws.engine.connect() as conn:
             decided = pd.read_sql(text("SELECT DISTINCT assessment_id FROM decision"), conn)
@@ -176,7 +191,7 @@ def review_queue(
             "household_no": hh["household_no"],
             "village_code": hh["village_code"],
             "village_name": hh["village_name"],
-            "head_name": hh["head_name"].map(lambda n: show_name(n, role)),
+            "head_name": hh["head_name"].map(lambda n: show_name(n, full)),
             "assessment_id": hh["assessment_id"],
             "grade": hh["grade"],
             "previous_grade": hh["previous_grade"],

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import text
 
+from creditfarm.access import Permission, Principal, can, require, system_principal
 from creditfarm.display.exports import excel_writer
 from creditfarm.identity import show_name
 from creditfarm.ingest.contract import NON_PERFORMING
@@ -33,6 +34,7 @@ __all__ = [
     "Criterion",
     "assess_towns",
     "assess_villages",
+    "count_behind",
     "criteria_long",
     "export_xlsx",
     "households_behind",
@@ -116,15 +118,20 @@ def village_households(
     ws: Workspace,
     *,
     village_code: str | None = None,
-    role: str | None = None,
+    principal: Principal,
     frame: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per 户籍 household with the facts every credit-village figure counts:
-    filed, credit_household, borrower, in_arrears, loan_balance, npl_balance (names per role)."""
-    role = role or ws.settings.role
+    filed, credit_household, borrower, in_arrears, loan_balance, npl_balance — of the villages
+    ``principal`` covers, names as they may see them. The rows feed the aggregates every role
+    may see; the households themselves are shown only through ``households_behind``."""
+    require(principal, Permission.view_credit_village, village_code=village_code)
+    full = can(principal, Permission.see_names)
     hh = household_frame(ws) if frame is None else frame
     if village_code:
         hh = hh[hh["village_code"] == village_code]
+    if principal.villages is not None:  # a village committee: its own village only
+        hh = hh[hh["village_code"].isin(principal.villages)]
     out = hh[
         [
             "household_no",
@@ -138,7 +145,7 @@ def village_households(
             "credit_household",
         ]
     ].merge(_loans_by_household(ws), on="household_no", how="left")
-    out["head_name"] = out["head_name"].map(lambda n: show_name(n, role))
+    out["head_name"] = out["head_name"].map(lambda n: show_name(n, full))
     for col in ("borrower", "in_arrears"):
         out[col] = out[col].astype("boolean").fillna(False).astype(bool)
     for col in ("loan_balance", "npl_balance"):
@@ -146,10 +153,7 @@ def village_households(
     return out.reset_index(drop=True)
 
 
-def households_behind(households: pd.DataFrame, *, village_code: str, figure: str) -> pd.DataFrame:
-    """The rows of ``households`` (a ``village_households`` result) in ``village_code`` that
-    ``figure`` (a key of ``BEHIND``) counts: a flag column, ``npl`` for a non-performing balance,
-    ``all`` for every 户籍 household."""
+def _behind(households: pd.DataFrame, *, village_code: str, figure: str) -> pd.DataFrame:
     if figure not in BEHIND:
         raise ValueError(f"unknown figure {figure!r}; one of {', '.join(BEHIND)}")
     rows = households[households["village_code"] == village_code]
@@ -158,10 +162,31 @@ def households_behind(households: pd.DataFrame, *, village_code: str, figure: st
     return rows if figure == "all" else rows[rows[figure].astype(bool)]
 
 
-def assess_villages(ws: Workspace, *, households: pd.DataFrame | None = None) -> pd.DataFrame:
+def count_behind(households: pd.DataFrame, *, village_code: str, figure: str) -> int:
+    """How many households of ``village_code`` ``figure`` (a key of ``BEHIND``) counts (an
+    aggregate: every role that sees the assessment may see it)."""
+    return len(_behind(households, village_code=village_code, figure=figure))
+
+
+def households_behind(
+    households: pd.DataFrame, *, village_code: str, figure: str, principal: Principal
+) -> pd.DataFrame:
+    """The rows of ``households`` (a ``village_households`` result) in ``village_code`` that
+    ``figure`` (a key of ``BEHIND``) counts: a flag column, ``npl`` for a non-performing balance,
+    ``all`` for every 户籍 household. Only for those who may see households."""
+    require(principal, Permission.view_households, village_code=village_code)
+    return _behind(households, village_code=village_code, figure=figure)
+
+
+def assess_villages(
+    ws: Workspace, *, households: pd.DataFrame | None = None, principal: Principal | None = None
+) -> pd.DataFrame:
     """Per village: counts, each criterion's value and pass flag (``<key>_pass``) and
-    ``credit_village`` (all pass); villages failing first, then by code."""
-    hh = village_households(ws) if households is None else households
+    ``credit_village`` (all pass); villages failing first, then by code. Without
+    ``households``, those ``principal`` (default: the whole county) covers."""
+    if households is None:
+        households = village_households(ws, principal=principal or system_principal())
+    hh = households
     rules = ws.policy.credit_village
     grouped = hh.groupby(
         ["village_code", "village_name", "town_code", "town_name"], dropna=False, as_index=False

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from creditfarm.access import Permission, Principal, can, require
 from creditfarm.display.exports import excel_writer, safe_frame
 from creditfarm.identity import show_name
 from creditfarm.storage.assessments import ASSESSMENT_TABLE, current_ids
@@ -37,13 +38,14 @@ def _table(model: Any) -> Any:
 
 
 def latest_scores(
-    ws: Workspace, *, village_code: str | None = None, role: str | None = None
+    ws: Workspace, *, village_code: str | None = None, principal: Principal
 ) -> pd.DataFrame:
     """The current assessment of every household (of one village when given), columns
-    ``SCORE_COLUMNS``; head names in full only for roles that work with farmers by name
-    (``creditfarm.identity.NAME_ROLES``: loan_officer, admin), else 张**. The current
+    ``SCORE_COLUMNS``; only for those who may export lists (``Permission.export_lists``), of
+    their own villages; head names in full for ``see_names``, else 张**. The current
     assessment is ``creditfarm.storage.assessments``'s rule."""
-    role = role or ws.settings.role
+    require(principal, Permission.export_lists, village_code=village_code)
+    full = can(principal, Permission.see_names)
     a_t, h_t = ASSESSMENT_TABLE.c, _table(Household).c
     p_t, ar_t = _table(Person).c, _table(Archive).c
     query = (
@@ -54,6 +56,8 @@ def latest_scores(
         .where(a_t.id.in_(current_ids(village_code=village_code)))
         .order_by(a_t.village_code, a_t.household_no)
     )
+    if principal.villages is not None:  # an officer's list: their villages
+        query = query.where(a_t.village_code.in_(sorted(principal.villages)))
     with ws.engine.connect() as conn:
         rows = conn.execute(query).all()
     records = []
@@ -64,7 +68,7 @@ def latest_scores(
             {
                 "household_no": a.household_no,
                 "village_code": a.village_code,
-                "head_name": show_name(name, role),
+                "head_name": show_name(name, full),
                 "probability": round(a.probability, 4),
                 "score": round(a.score, 1),
                 "grade": a.grade,

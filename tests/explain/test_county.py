@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from creditfarm.explain import LOWERED, RAISED, explain_household, load_booster
 from creditfarm.storage.models import Archive, Assessment
 from tests.helpers.paths import SAMPLE_DATA
+from tests.helpers.principals import BANK
 
 
 @pytest.mark.slow
@@ -47,5 +48,5 @@ def test_every_scored_household_is_explained_and_additive(ws):
         assert a.reasons[LOWERED] or a.reasons[RAISED]
         for reason in a.reasons[LOWERED] + a.reasons[RAISED]:
             assert reason["sentence"].startswith(reason["name_zh"])
-    out = explain_household(ws, household_no=rows[0].household_no)
+    out = explain_household(ws, household_no=rows[0].household_no, principal=BANK)
     assert out["computed_on_demand"] is False

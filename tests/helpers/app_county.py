@@ -50,8 +50,6 @@ def build_app_county(root: Path) -> AppCounty:
         "CREDITFARM_DATABASE_URL": settings.database_url,
         "CREDITFARM_MODEL_DIR": str(settings.model_dir),
         "CREDITFARM_SECRET_KEY": SECRET,
-        "CREDITFARM_ROLE": "loan_officer",
-        "CREDITFARM_USER": "app_test",
         "OMP_NUM_THREADS": "1",
     }
     _BUILT["county"] = AppCounty(settings, env, result.sample_dir)

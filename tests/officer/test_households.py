@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from creditfarm.access import AccessDenied
 from creditfarm.identity import mask_id
 from creditfarm.officer.households import household_card, search_households
 from creditfarm.workspace import Workspace
@@ -25,6 +26,7 @@ from tests.helpers.county import (
     make_id,
     payment,
 )
+from tests.helpers.principals import BANK, PBOC, officer
 
 
 def build(ws: Workspace) -> dict[str, list[str]]:
@@ -54,7 +56,7 @@ def build(ws: Workspace) -> dict[str, list[str]]:
 
 def test_search_filters(ws: Workspace) -> None:
     build(ws)
-    hit = lambda **kw: list(search_households(ws, **kw)["household_no"])  # noqa: E731
+    hit = lambda **kw: list(search_households(ws, principal=BANK, **kw)["household_no"])  # noqa: E731
     assert hit() == ["H1", "H2", "H3"]
     assert hit(name="王") == ["H1", "H2"]
     assert hit(name="秀英") == ["H1"]  # any member's name finds the household
@@ -72,21 +74,35 @@ def test_search_filters(ws: Workspace) -> None:
     assert hit(status="credit_household") == ["H2"]  # H1 is vetoed
     assert hit(name="王", status="thin_file") == ["H2"]
     with pytest.raises(ValueError, match="unknown status"):
-        search_households(ws, status="rich")
+        search_households(ws, status="rich", principal=BANK)
 
 
 def test_search_masks_output(sqlite_ws: Workspace) -> None:
     build(sqlite_ws)
-    row = search_households(sqlite_ws, name="王大山").iloc[0]
+    row = search_households(sqlite_ws, name="王大山", principal=BANK).iloc[0]
     assert row["head_id_masked"] == mask_id(make_id(11))
     assert "*" in row["head_id_masked"] and row["head_id_masked"][:6] == "469029"
-    assert row["head_name"] == "王大山"  # the loan officer sees the name
-    assert search_households(sqlite_ws, name="王大山", role="pboc").iloc[0]["head_name"] == "王**"
+    assert row["head_name"] == "王大山"  # the bank's roles see the name
+    with pytest.raises(AccessDenied):  # the PBoC analyst sees aggregates only
+        search_households(sqlite_ws, name="王大山", principal=PBOC)
+
+
+def test_an_officer_sees_only_their_villages(ws: Workspace) -> None:
+    build(ws)
+    mine = officer(V2)
+    assert list(search_households(ws, principal=mine)["household_no"]) == ["H3"]
+    assert household_card(ws, household_no="H3", principal=mine).household_no == "H3"
+    with pytest.raises(AccessDenied, match="不在您负责的范围内"):
+        household_card(ws, household_no="H1", principal=mine)
+    with pytest.raises(AccessDenied):
+        search_households(ws, village_code=V1, principal=mine)
+    nobody = officer()  # an officer with no villages assigned sees none (fail closed)
+    assert search_households(ws, principal=nobody).empty
 
 
 def test_household_card(ws: Workspace) -> None:
     build(ws)
-    card = household_card(ws, household_no="H1")
+    card = household_card(ws, household_no="H1", principal=BANK)
     assert (card.village_name, card.town_name, card.head_name) == ("什玲村", "什玲镇", "王大山")
     assert [m["relation"] for m in card.members] == ["户主", "配偶"]
     assert card.members[1]["id_masked"] == mask_id(make_id(12))
@@ -106,8 +122,8 @@ def test_household_card(ws: Workspace) -> None:
 
 def test_card_of_unfiled_unscored_household(sqlite_ws: Workspace) -> None:
     build(sqlite_ws)
-    card = household_card(sqlite_ws, household_no="H3")
+    card = household_card(sqlite_ws, household_no="H3", principal=BANK)
     assert card.archive is None and card.assessment is None and card.history.empty
     assert card.payments["transactions"] == 0
     with pytest.raises(KeyError):
-        household_card(sqlite_ws, household_no="nope")
+        household_card(sqlite_ws, household_no="nope", principal=BANK)

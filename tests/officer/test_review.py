@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from creditfarm.access import AccessDenied
 from creditfarm.officer.review import (
     DecisionError,
     decisions,
@@ -23,6 +24,7 @@ from tests.helpers.county import (
     add_household,
     add_regions,
 )
+from tests.helpers.principals import ADMIN, BANK, PBOC, officer
 
 
 def test_grade_edges_from_policy(sqlite_ws: Workspace) -> None:
@@ -40,7 +42,12 @@ def test_decisions_stored_with_who_and_when(ws: Workspace) -> None:
     aid = _one_household(ws)
     when = datetime(2022, 7, 1, 9, 30, tzinfo=UTC)
     record_decision(
-        ws, assessment_id=aid, action="confirm", reason="入户核实无误", user="officer_li", now=when
+        ws,
+        assessment_id=aid,
+        action="confirm",
+        reason="入户核实无误",
+        principal=officer(V1, username="officer_li"),
+        now=when,
     )
     record_decision(
         ws,
@@ -48,6 +55,7 @@ def test_decisions_stored_with_who_and_when(ws: Workspace) -> None:
         action="adjust",
         limit=60000,
         reason="经营规模偏小",
+        principal=BANK,
         now=datetime(2022, 7, 2, tzinfo=UTC),
     )
     record_decision(
@@ -55,6 +63,7 @@ def test_decisions_stored_with_who_and_when(ws: Workspace) -> None:
         assessment_id=aid,
         action="decline",
         reason="本人不需要贷款",
+        principal=BANK,
         now=datetime(2022, 7, 3, tzinfo=UTC),
     )
     table = decisions(ws, household_no="H01")
@@ -62,8 +71,8 @@ def test_decisions_stored_with_who_and_when(ws: Workspace) -> None:
     assert list(table["action"]) == ["decline", "adjust", "confirm"]
     assert list(table["decided_limit"]) == [0, 60000, 80000]
     assert list(table["action_label"]) == ["拒绝", "调整额度", "确认"]
-    # who: the explicit user, else settings.user ("demo" by default)
-    assert list(table["decided_by"]) == ["demo", "demo", "officer_li"]
+    # who: the signed-in person who decided
+    assert list(table["decided_by"]) == ["supervisor1", "supervisor1", "officer_li"]
     confirm = table.iloc[2]
     assert confirm["reason"] == "入户核实无误"
     decided = confirm["decided_at"]
@@ -90,14 +99,31 @@ def test_bad_decisions_refused(
 ) -> None:
     aid = _one_household(sqlite_ws)
     with pytest.raises(DecisionError, match=message):
-        record_decision(sqlite_ws, assessment_id=aid, action=action, reason=reason, limit=limit)
+        record_decision(
+            sqlite_ws,
+            assessment_id=aid,
+            action=action,
+            reason=reason,
+            limit=limit,
+            principal=BANK,
+        )
     assert decisions(sqlite_ws).empty  # nothing stored
 
 
 def test_unknown_assessment_refused(sqlite_ws: Workspace) -> None:
     _one_household(sqlite_ws)
     with pytest.raises(DecisionError, match="不存在"):
-        record_decision(sqlite_ws, assessment_id=999, action="confirm", reason="x")
+        record_decision(sqlite_ws, assessment_id=999, action="confirm", reason="x", principal=BANK)
+
+
+def test_only_a_bank_role_over_the_village_decides(sqlite_ws: Workspace) -> None:
+    aid = _one_household(sqlite_ws)
+    for who in (PBOC, ADMIN, officer(V2)):  # no decide permission, or another village
+        with pytest.raises(AccessDenied):
+            record_decision(
+                sqlite_ws, assessment_id=aid, action="confirm", reason="x", principal=who
+            )
+    assert decisions(sqlite_ws).empty
 
 
 def test_review_queue_rules(ws: Workspace) -> None:
@@ -122,7 +148,7 @@ def test_review_queue_rules(ws: Workspace) -> None:
     add_assessment(ws, "H07", grade="AA", score=70, model_version="m0")
     add_assessment(ws, "H07", grade="AA", score=76)  # same grade, 4 from 80: not in the queue
 
-    queue = review_queue(ws).set_index("household_no")
+    queue = review_queue(ws, principal=BANK).set_index("household_no")
     assert sorted(queue.index) == ["H01", "H02", "H03", "H04", "H06", "H08"]
     assert queue.loc["H01", "reasons"] == ["borderline", "grade_changed"]
     assert queue.loc["H01", "previous_grade"] == "B"
@@ -139,14 +165,18 @@ def test_review_queue_rules(ws: Workspace) -> None:
         assessment_id=int(queue.loc["H02", "assessment_id"]),
         action="confirm",
         reason="已入户核实",
+        principal=BANK,
     )
-    assert "H02" not in set(review_queue(ws)["household_no"])
-    assert "H02" in set(review_queue(ws, include_decided=True)["household_no"])
+    assert "H02" not in set(review_queue(ws, principal=BANK)["household_no"])
+    assert "H02" in set(review_queue(ws, include_decided=True, principal=BANK)["household_no"])
+    # An officer's queue is their villages: none of these households is in 八村 (V2).
+    assert review_queue(ws, principal=officer(V2)).empty
 
 
 def test_queue_names_masked_for_other_roles(sqlite_ws: Workspace) -> None:
     add_regions(sqlite_ws)
     add_household(sqlite_ws, "H02", V1, [Member("李小明", "户主", 2)], archive=FILED)
     add_assessment(sqlite_ws, "H02", grade="AA", score=75, thin_file=True)
-    assert review_queue(sqlite_ws)["head_name"].tolist() == ["李小明"]  # loan officer
-    assert review_queue(sqlite_ws, role="pboc")["head_name"].tolist() == ["李**"]
+    assert review_queue(sqlite_ws, principal=officer(V1))["head_name"].tolist() == ["李小明"]
+    with pytest.raises(AccessDenied):  # the PBoC analyst sees no households at all
+        review_queue(sqlite_ws, principal=PBOC)

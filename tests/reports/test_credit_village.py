@@ -7,9 +7,11 @@ import io
 import openpyxl
 import pytest
 
+from creditfarm.access import AccessDenied
 from creditfarm.reports.credit_village import (
     assess_towns,
     assess_villages,
+    count_behind,
     criteria_long,
     export_xlsx,
     households_behind,
@@ -28,6 +30,7 @@ from tests.helpers.county import (
     add_regions,
     loan,
 )
+from tests.helpers.principals import BANK, PBOC, committee
 
 
 def build(ws: Workspace) -> dict[str, list[str]]:
@@ -104,7 +107,7 @@ def test_town_roll_up(ws: Workspace) -> None:
 
 def test_households_behind_figures(ws: Workspace) -> None:
     build(ws)
-    hh = village_households(ws, village_code=V1).set_index("household_no")
+    hh = village_households(ws, village_code=V1, principal=BANK).set_index("household_no")
     assert len(hh) == 10
     assert sorted(hh.index[hh["credit_household"]]) == [f"H{i:02d}" for i in range(1, 8)]
     assert sorted(hh.index[hh["in_arrears"]]) == ["H02", "H03"]
@@ -114,10 +117,11 @@ def test_households_behind_figures(ws: Workspace) -> None:
 
 def test_households_behind_each_drill_down(ws: Workspace) -> None:
     build(ws)
-    facts = village_households(ws)
+    facts = village_households(ws, principal=BANK)
 
     def behind(figure: str, village: str = V1) -> list[str]:
-        rows = households_behind(facts, village_code=village, figure=figure)
+        rows = households_behind(facts, village_code=village, figure=figure, principal=BANK)
+        assert count_behind(facts, village_code=village, figure=figure) == len(rows)
         return sorted(rows["household_no"])
 
     assert behind("credit_household") == [f"H{i:02d}" for i in range(1, 8)]  # grade A: H01–H07
@@ -129,6 +133,24 @@ def test_households_behind_each_drill_down(ws: Workspace) -> None:
     assert behind("all", V2) == ["G01", "G02"]
     with pytest.raises(ValueError, match="unknown figure"):
         behind("loans")
+
+
+def test_who_sees_which_villages_and_households(ws: Workspace) -> None:
+    build(ws)
+    # A village committee: its own village's figures, names masked, no household rows.
+    own = village_households(ws, principal=committee(V1))
+    assert set(own["village_code"]) == {V1} and len(own) == 10
+    assert all("*" in n for n in own["head_name"] if n)
+    assert count_behind(own, village_code=V1, figure="in_arrears") == 2  # H02, H03
+    with pytest.raises(AccessDenied):
+        households_behind(own, village_code=V1, figure="in_arrears", principal=committee(V1))
+    with pytest.raises(AccessDenied):  # another village's figures
+        village_households(ws, village_code=V2, principal=committee(V1))
+    # The PBoC analyst: every village's aggregates, never the households.
+    county = village_households(ws, principal=PBOC)
+    assert set(county["village_code"]) >= {V1, V2}
+    with pytest.raises(AccessDenied):
+        households_behind(county, village_code=V1, figure="all", principal=PBOC)
 
 
 def test_criteria_long_and_export(ws: Workspace) -> None:

@@ -13,12 +13,14 @@ from sqlalchemy import func, select
 from sqlmodel import col
 from typer.testing import CliRunner
 
+from creditfarm.access import AccessDenied
 from creditfarm.cli import _common, app
 from creditfarm.model.training import train_model
 from creditfarm.scoring.lists import SCORE_COLUMNS, latest_scores
 from creditfarm.scoring.run import score_households
 from creditfarm.storage.models import Assessment, Household
 from tests.helpers.county import V1, Member, add_household, person_key
+from tests.helpers.principals import BANK, PBOC, officer
 from tests.helpers.risk_county import make_county
 
 pytestmark = pytest.mark.slow
@@ -106,13 +108,15 @@ def test_train_then_score_keeps_history(county):
     assert thin.pre_credit_limit <= ws.policy.limit.thin_file.cap
     assert "_base" in thin.contributions  # explanations stored with the assessment
 
-    officer = latest_scores(ws, role="loan_officer")
-    assert list(officer.columns) == list(SCORE_COLUMNS) and len(officer) == 301
-    assert officer.set_index("household_no").loc["THIN", "head_name"] == "王小明"
-    analyst = latest_scores(ws, role="analyst").set_index("household_no")
-    assert analyst.loc["THIN", "head_name"] == "王**"
-    village = latest_scores(ws, village_code="469029100202")
+    bank = latest_scores(ws, principal=BANK)
+    assert list(bank.columns) == list(SCORE_COLUMNS) and len(bank) == 301
+    assert bank.set_index("household_no").loc["THIN", "head_name"] == "王小明"
+    with pytest.raises(AccessDenied):  # the PBoC analyst exports no list of households
+        latest_scores(ws, principal=PBOC)
+    village = latest_scores(ws, village_code="469029100202", principal=BANK)
     assert set(village["village_code"]) == {"469029100202"}
+    mine = latest_scores(ws, principal=officer("469029100202"))  # an officer: own villages
+    assert mine["household_no"].tolist() == village["household_no"].tolist()
 
 
 def test_rows_made_in_parts_compare_each_household_with_its_whole_village(county):

@@ -23,6 +23,7 @@ from creditfarm.scoring.lists import latest_scores
 from creditfarm.storage.assessments import current_assessment_id, current_assessments
 from creditfarm.storage.models import Assessment
 from tests.helpers.county import VILLAGES, Member, add_household, add_regions, person_key
+from tests.helpers.principals import BANK
 
 NEW, OLD = date(2022, 6, 30), date(2021, 12, 31)
 
@@ -108,19 +109,23 @@ def test_the_rule(scored):
 def test_every_view_agrees_after_a_back_dated_run(scored):
     ws = scored
     # 整村授信 list (creditfarm scores)
-    listed = latest_scores(ws).set_index("household_no")
+    listed = latest_scores(ws, principal=BANK).set_index("household_no")
     assert listed["grade"].to_dict() == EXPECTED_GRADE
     assert listed["limit"].to_dict() == EXPECTED_LIMIT
     assert set(listed["as_of"]) == {NEW.isoformat()}
-    village_list = latest_scores(ws, village_code=VILLAGES[0]).set_index("household_no")
+    village_list = latest_scores(ws, village_code=VILLAGES[0], principal=BANK).set_index(
+        "household_no"
+    )
     assert village_list["grade"].to_dict() == EXPECTED_GRADE
     # household frame, search and card
     frame = household_frame(ws).set_index("household_no")
     assert frame["grade"].to_dict() == EXPECTED_GRADE
-    found = search_households(ws, village_code=VILLAGES[0]).set_index("household_no")
+    found = search_households(ws, village_code=VILLAGES[0], principal=BANK).set_index(
+        "household_no"
+    )
     assert found["pre_credit_limit"].to_dict() == EXPECTED_LIMIT
     for hh, grade in EXPECTED_GRADE.items():
-        card = household_card(ws, household_no=hh)
+        card = household_card(ws, household_no=hh, principal=BANK)
         assert card.assessment is not None
         assert card.assessment["grade"] == grade
         assert card.assessment["as_of"] == NEW
@@ -132,7 +137,7 @@ def test_every_view_agrees_after_a_back_dated_run(scored):
     assert village["pre_credited"] == 3
     # review queue: the assessment it points at is the current one; H2's previous grade is
     # run 1's AA (the run just before the current one in the same order)
-    queue = review_queue(ws, include_decided=True).set_index("household_no")
+    queue = review_queue(ws, include_decided=True, principal=BANK).set_index("household_no")
     current_ids = current_assessments(ws.engine).set_index("household_no")["assessment_id"]
     for hh in queue.index:
         assert queue.at[hh, "assessment_id"] == current_ids[hh]
@@ -141,7 +146,7 @@ def test_every_view_agrees_after_a_back_dated_run(scored):
     explained = {a.household_no: a.grade for a in explained_assessments(ws)}
     assert explained == EXPECTED_GRADE
     for hh, grade in EXPECTED_GRADE.items():
-        out = explain_household(ws, household_no=hh)
+        out = explain_household(ws, household_no=hh, principal=BANK)
         assert out["assessment"]["grade"] == grade
         assert out["assessment"]["as_of"] == NEW.isoformat()
         assert out["reasons"]["raised"][0]["text"] == f"run {grade}"

@@ -13,6 +13,7 @@ import streamlit as st
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from creditfarm.access import Principal, Role
 from creditfarm.reports.rates import rates
 from creditfarm.settings import get_settings
 from creditfarm.workspace import open_workspace
@@ -22,8 +23,16 @@ from tests.helpers.paths import UI
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("app_county")]
 
 
-def page(name: str) -> AppTest:
+# Who is signed in for each page (the sign-in form itself is tested in test_signin.py).
+APP_USER = Principal(username="app_test", role=Role.credit_supervisor)
+APP_ADMIN = Principal(username="admin_test", role=Role.admin)
+
+
+def page(name: str, principal: Principal | None = None) -> AppTest:
     at = AppTest.from_file(str(UI / f"{name}.py"), default_timeout=120)
+    if principal is None:
+        principal = APP_ADMIN if name in ("page_import", "page_admin") else APP_USER
+    at.session_state["principal"] = principal
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -10,13 +10,25 @@ import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("app_county")]
 
+# (path, title, the demo account that may open it)
 PAGES = [
-    ("", "农户评估"),  # the default page lives at "/"
-    ("rates", "建档与预授信"),
-    ("villages", "信用村评定"),
-    ("model", "模型"),
-    ("import", "数据导入"),
+    ("", "农户评估", "supervisor1"),  # the first page a role may use lives at "/"
+    ("rates", "建档与预授信", "pboc1"),
+    ("villages", "信用村评定", "village1"),
+    ("model", "模型", "supervisor1"),
+    ("import", "数据导入", "admin1"),
+    ("admin", "用户与审计", "admin1"),
 ]
+
+
+def sign_in(page: Any, url: str, user: str) -> None:
+    """Open ``url`` and sign in as a demo account (password ``<user>-demo``): every new browser
+    session starts at the sign-in form."""
+    page.goto(url)
+    page.get_by_role("heading", name="creditfarm 农户信用 · 登录").wait_for()
+    page.get_by_label("用户名").fill(user)
+    page.get_by_label("密码").fill(f"{user}-demo")
+    page.get_by_role("button", name="登录").click()
 
 
 def settle(page: Any) -> None:
@@ -32,23 +44,47 @@ def settle(page: Any) -> None:
     assert "Page not found" not in body
 
 
-@pytest.mark.parametrize(("path", "title"), PAGES)
-def test_page_renders(page: Any, app_url: str, screenshots: Path, path: str, title: str) -> None:
-    page.goto(f"{app_url}/{path}")
+def test_sign_in_is_required_and_wrong_passwords_refused(page: Any, app_url: str) -> None:
+    page.goto(app_url)
+    page.get_by_role("heading", name="creditfarm 农户信用 · 登录").wait_for()
+    assert "农户评估" not in page.inner_text("body")
+    page.get_by_label("用户名").fill("supervisor1")
+    page.get_by_label("密码").fill("not-the-password")
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text("用户名或密码错误").wait_for()
+
+
+@pytest.mark.parametrize(("path", "title", "user"), PAGES)
+def test_page_renders(
+    page: Any, app_url: str, screenshots: Path, path: str, title: str, user: str
+) -> None:
+    sign_in(page, f"{app_url}/{path}", user)
     page.get_by_role("heading", name=title, exact=True).wait_for()
     settle(page)
     page.screenshot(path=str(screenshots / f"page-{path or 'officer'}.png"), full_page=True)
     assert title in page.inner_text("body")
 
 
-def test_navigation_sidebar(page: Any, app_url: str) -> None:
-    page.goto(app_url)
+def test_navigation_shows_each_role_its_pages(page: Any, app_url: str) -> None:
+    sign_in(page, app_url, "supervisor1")
     page.get_by_role("heading", name="农户评估", exact=True).wait_for()
     settle(page)
-    for _, title in PAGES[1:]:
-        page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    for title in ("建档与预授信", "信用村评定", "模型"):
+        nav.get_by_text(title, exact=True).click()
         page.get_by_role("heading", name=title, exact=True).wait_for()
         settle(page)
+    shown = nav.inner_text()
+    assert "数据导入" not in shown and "用户与审计" not in shown  # the administrator's pages
+
+
+def test_the_pboc_analyst_sees_no_household(page: Any, app_url: str, screenshots: Path) -> None:
+    sign_in(page, app_url, "pboc1")
+    page.get_by_role("heading", name="建档与预授信", exact=True).wait_for()  # their first page
+    settle(page)
+    shown = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "农户评估" not in shown and "数据导入" not in shown
+    page.screenshot(path=str(screenshots / "pboc-first-page.png"), full_page=True)
 
 
 def test_upload_files(page: Any, app_url: str, app_county: Any, screenshots: Path) -> None:
@@ -57,7 +93,7 @@ def test_upload_files(page: Any, app_url: str, app_county: Any, screenshots: Pat
         p for p in app_county.sample_dir.iterdir() if p.stem in ("行政区划", "逃废债黑名单")
     )
     assert files, sorted(p.name for p in app_county.sample_dir.iterdir())
-    page.goto(f"{app_url}/import")
+    sign_in(page, f"{app_url}/import", "admin1")
     page.get_by_role("heading", name="数据导入", exact=True).wait_for()
     settle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
@@ -65,13 +101,13 @@ def test_upload_files(page: Any, app_url: str, app_county: Any, screenshots: Pat
     )
     page.get_by_text(files[0].name).wait_for()
     page.get_by_role("button", name="导入上传的文件").click()
-    page.get_by_text("导入完成：2 个文件，其中失败 0 个。").wait_for()
+    page.get_by_text("导入完成：2 个文件全部导入。").wait_for()
     settle(page)
     page.screenshot(path=str(screenshots / "import-upload.png"), full_page=True)
 
 
 def test_open_a_household(page: Any, app_url: str, screenshots: Path) -> None:
-    page.goto(app_url)
+    sign_in(page, app_url, "supervisor1")
     page.get_by_role("heading", name="农户评估", exact=True).wait_for()
     settle(page)
     status = page.locator('[data-testid="stSelectbox"]').filter(has_text="状态")

@@ -1,0 +1,52 @@
+"""The sign-in form and the signed-in person's sidebar (used by ``app.py`` before any page)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from creditfarm.access import ROLE_ZH, Principal
+from ui.common import audit, workspace
+
+__all__ = ["require_sign_in"]
+
+
+def _form() -> None:
+    from creditfarm.accounts import SignInRefused, authenticate
+
+    st.title("creditfarm 农户信用 · 登录")
+    with st.form("signin"):
+        username = st.text_input("用户名", key="signin-user")
+        password = st.text_input("密码", type="password", key="signin-password")
+        submitted = st.form_submit_button("登录")
+    if submitted:
+        try:
+            principal = authenticate(workspace(), username=username, password=password)
+        except SignInRefused as exc:
+            st.session_state["principal"] = None
+            audit("signin_failed", target=username.strip()[:64])
+            st.error(str(exc))
+        else:
+            st.session_state["principal"] = principal
+            audit("signin")
+            st.rerun()
+    if workspace().settings.demo_mode:
+        st.caption(
+            "演示模式：演示账户见 README（officer1、supervisor1、pboc1、village1、admin1）。"
+        )
+
+
+def require_sign_in() -> Principal:
+    """The signed-in person; shows the sign-in form and stops the run until there is one."""
+    principal = st.session_state.get("principal")
+    if principal is None:
+        _form()
+        st.stop()
+    with st.sidebar:
+        name = principal.display_name or principal.username
+        st.markdown(f"**{name}**（{ROLE_ZH[principal.role]}）")
+        if st.button("退出登录", key="signout"):
+            audit("signout")
+            for key in ("principal", "last_seen"):
+                st.session_state.pop(key, None)
+            st.rerun()
+    return principal  # type: ignore[no-any-return]

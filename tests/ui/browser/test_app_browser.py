@@ -58,7 +58,10 @@ def test_sign_in_is_required_and_wrong_passwords_refused(page: Any, app_url: str
 def test_page_renders(
     page: Any, app_url: str, screenshots: Path, path: str, title: str, user: str
 ) -> None:
-    sign_in(page, f"{app_url}/{path}", user)
+    sign_in(page, app_url, user)  # lands on the first page the role may use
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_text(title, exact=True).wait_for()
+    nav.get_by_text(title, exact=True).click()
     page.get_by_role("heading", name=title, exact=True).wait_for()
     settle(page)
     page.screenshot(path=str(screenshots / f"page-{path or 'officer'}.png"), full_page=True)
@@ -93,7 +96,9 @@ def test_upload_files(page: Any, app_url: str, app_county: Any, screenshots: Pat
         p for p in app_county.sample_dir.iterdir() if p.stem in ("行政区划", "逃废债黑名单")
     )
     assert files, sorted(p.name for p in app_county.sample_dir.iterdir())
-    sign_in(page, f"{app_url}/import", "admin1")
+    sign_in(page, app_url, "admin1")
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_text("数据导入", exact=True).click()
     page.get_by_role("heading", name="数据导入", exact=True).wait_for()
     settle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(

@@ -15,16 +15,30 @@ from creditfarm.accounts import (
     set_disabled,
     verify_audit,
 )
-from ui.common import audit, display, page_principal, workspace
+from ui.common import audit, page_principal, workspace
 
 ws = workspace()
 principal = page_principal(Permission.read_audit)
+USER_LABELS = {
+    "username": "用户名",
+    "display_name": "姓名",
+    "role": "角色",
+    "villages": "负责的村",
+    "authority_limit": "审批权限（元）",
+    "disabled": "已停用",
+    "locked_until": "锁定至（UTC）",
+}
 
 st.title("用户与审计")
 users_tab, audit_tab = st.tabs(["用户", "审计日志"])
 
 with users_tab:
-    st.dataframe(display(list_users(ws)), hide_index=True, width="stretch")
+    st.dataframe(
+        list_users(ws).rename(columns=USER_LABELS),
+        hide_index=True,
+        width="stretch",
+        column_config={"审批权限（元）": st.column_config.NumberColumn(format="%,.0f")},
+    )
     if can(principal, Permission.manage_users):
         with st.form("add-user", clear_on_submit=True):
             st.markdown("**新增用户**")

@@ -245,3 +245,14 @@ def test_an_import_where_every_file_fails_is_red(
     shown = [e.value for e in at.error]
     assert any("全部未能导入" in e for e in shown), shown
     assert any("户籍.xlsx" in e.value for e in at.error)  # and why
+
+
+def test_admin_page_lists_accounts_and_checks_the_audit_trail(app_env: AppCounty) -> None:
+    at = page("page_admin")
+    users = frame_with(at, "用户名")
+    assert {"officer1", "supervisor1", "pboc1", "village1", "admin1"} <= set(users["用户名"])
+    assert "password_hash" not in users.columns and "信贷员" in set(users["角色"])
+    at.button(key="verify").click().run()
+    assert any("审计日志完整" in s.value for s in at.success)
+    trail = frame_with(at, "操作")
+    assert {"用户", "时间（UTC）", "来源"} <= set(trail.columns)

@@ -42,7 +42,12 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-dev-shm-usage",
 ]
-GOALS = {"creditfarm --help": 0.3, "creditfarm rates": 1.5, "app first page": 3.0}
+GOALS = {
+    "creditfarm --help": 0.3,
+    "creditfarm rates": 1.5,
+    "app sign-in form": 3.0,
+    "app first page": 3.0,
+}
 
 # The officer page (the default page) has rendered its content.
 FIRST_PAGE_READY = """() => {
@@ -108,8 +113,11 @@ def _process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def first_page(browser: object, url_env: dict[str, str], log: Path) -> tuple[float, float, float]:
-    """(seconds until the server answers, seconds until the first page shows, server CPU)."""
+def first_page(
+    browser: object, url_env: dict[str, str], log: Path
+) -> tuple[float, float, float, float]:
+    """(seconds until the server answers, until the officer page shows after signing in,
+    server CPU, until the sign-in form shows)."""
     port = _free_port()
     cmd = [
         sys.executable,
@@ -149,6 +157,8 @@ def first_page(browser: object, url_env: dict[str, str], log: Path) -> tuple[flo
         healthy = time.perf_counter() - started
         page.goto(url)
         # Since sign-in: the form first, then (as the demo's supervisor) the officer page.
+        page.get_by_label("用户名").wait_for()
+        form = time.perf_counter() - started
         page.get_by_label("用户名").fill("supervisor1")
         page.get_by_label("密码").fill("supervisor1-demo")
         page.get_by_role("button", name="登录").click()
@@ -157,7 +167,7 @@ def first_page(browser: object, url_env: dict[str, str], log: Path) -> tuple[flo
         cpu = _process_cpu(proc.pid)
         if page.locator('[data-testid="stException"]').count():
             raise RuntimeError(f"the first page failed:\n{page.inner_text('body')[:2000]}")
-        return healthy, shown, cpu
+        return healthy, shown, cpu, form
     finally:
         context.close()
         proc.terminate()
@@ -219,6 +229,16 @@ def main() -> int:
             finally:
                 browser.close()
         healthy = statistics.median(r[0] for r in runs)
+        forms = [r[3] for r in runs]
+        rows.append(
+            (
+                "app sign-in form",
+                statistics.median(forms),
+                min(forms),
+                float("nan"),
+                "the first page a fresh server shows",
+            )
+        )
         shown = [r[1] for r in runs]
         rows.append(
             (
@@ -226,7 +246,7 @@ def main() -> int:
                 statistics.median(shown),
                 min(shown),
                 statistics.median(r[2] for r in runs),
-                f"server answering after {healthy:.2f} s",
+                f"officer page after signing in; server answering after {healthy:.2f} s",
             )
         )
 

@@ -266,9 +266,20 @@ def _option_label(frame: pd.DataFrame) -> dict[str, str]:
 
 
 st.title("农户评估")
-search_tab, queue_tab = st.tabs(["农户查询", "待复核队列"])
+# One view at a time (not st.tabs, which runs every tab's code): the review queue is computed
+# only when it is opened, so the first page after sign-in shows sooner.
+VIEWS = {"search": "农户查询", "queue": "待复核队列"}
+view = st.segmented_control(
+    "视图",
+    list(VIEWS),
+    format_func=lambda v: VIEWS[v],
+    default="search",
+    required=True,
+    key="officer_view",
+    label_visibility="collapsed",
+)
 
-with search_tab:
+if view != "queue":
     frame = cached_households(stamp)
     villages = households.village_options(ws)
     village_labels = dict(zip(villages["village_code"], villages["label"], strict=True))
@@ -338,7 +349,7 @@ with search_tab:
     if chosen:
         render_card(chosen, "s")
 
-with queue_tab:
+else:
     queue = cached_queue(stamp, principal)
     st.caption(
         f"需人工复核 {fmt_count(len(queue), '户')}：评分距等级边界 "

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from creditfarm.access import ROLE_ZH, Principal
-from ui.common import audit, workspace
+from ui.state import audit, workspace
 
 __all__ = ["require_sign_in"]
 
 
+_warming: list[threading.Thread] = []
+
+
+def _warm() -> None:
+    """Import the pages' libraries (pandas, the officer and report modules) while the person
+    types their password, so the first page after sign-in does not wait for them."""
+    import ui.common  # noqa: F401
+
+
 def _form() -> None:
     from creditfarm.accounts import SignInRefused, authenticate
+
+    if not _warming:  # once per server process
+        _warming.append(threading.Thread(target=_warm, name="warm-imports", daemon=True))
+        _warming[0].start()
 
     st.title("creditfarm 农户信用 · 登录")
     with st.form("signin"):

@@ -17,14 +17,17 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import text
 from sqlmodel import Session, select
 
 from creditfarm.access import ROLE_ZH, Permission, Principal, require
 from creditfarm.storage.models import AuditEvent
 from creditfarm.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["GENESIS", "AuditProblem", "audit_events", "record_event", "verify_audit"]
 
@@ -111,6 +114,8 @@ def verify_audit(ws: Workspace) -> list[AuditProblem]:
 
 def audit_events(ws: Workspace, *, principal: Principal, limit: int = 200) -> pd.DataFrame:
     """The newest ``limit`` events, newest first (administrators only)."""
+    import pandas as pd  # here: sign-in and the audit writes need no pandas
+
     require(principal, Permission.read_audit)
     with Session(ws.engine) as session:
         rows = session.exec(

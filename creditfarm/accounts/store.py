@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlmodel import Session, select
 
 from creditfarm.access import ROLE_ZH, Principal, Role, hash_password
 from creditfarm.storage.models import UserAccount
 from creditfarm.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "AccountError",
@@ -128,6 +131,8 @@ def get_principal(ws: Workspace, *, username: str) -> Principal | None:
 
 def list_users(ws: Workspace) -> pd.DataFrame:
     """Every account without its password hash: username, name, role (中文), villages, state."""
+    import pandas as pd  # here: sign-in and the audit writes need no pandas
+
     with Session(ws.engine) as session:
         accounts = session.exec(select(UserAccount).order_by(UserAccount.username)).all()  # type: ignore[arg-type]
     return pd.DataFrame(

@@ -121,6 +121,8 @@ def test_officer_search_select_and_decide(app_env: AppCounty) -> None:
 
 def test_officer_review_queue(app_env: AppCounty) -> None:
     at = page("page_officer")
+    assert not any("复核原因" in df.value.columns for df in at.dataframe)  # not computed yet
+    at.segmented_control(key="officer_view").set_value("queue").run()
     queue = frame_with(at, "复核原因")
     assert len(queue) > 0 and (queue["复核原因"] != "").all()
     first = queue["户号"].iloc[0]

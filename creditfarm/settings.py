@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     policy_file: Path = DEFAULT_POLICY_FILE
     # Keyed hash (HMAC-SHA256) of resident IDs and card numbers: the join key everywhere.
     secret_key: str = DEMO_SECRET
+    # Resident IDs and phone numbers are stored encrypted (AES-256-GCM) under this data key:
+    # 32 random bytes as 64 hex digits or base64 (`creditfarm keygen`), given here or in a key
+    # file readable only by the service. Old keys (comma-separated) still open what they sealed
+    # until `creditfarm rekey --data` has re-sealed it. Demo mode without one: a demo key
+    # derived from the public demo secret.
+    data_key: str = ""
+    data_key_file: Path | None = None
+    data_keys_old: str = ""
     demo_mode: bool = True
 
     @model_validator(mode="after")
@@ -51,6 +59,11 @@ class Settings(BaseSettings):
         if not self.demo_mode and self.secret_key == DEMO_SECRET:
             raise ValueError(
                 "CREDITFARM_SECRET_KEY must be set to a private value outside demo mode"
+            )
+        if not self.demo_mode and not (self.data_key or self.data_key_file):
+            raise ValueError(
+                "CREDITFARM_DATA_KEY or CREDITFARM_DATA_KEY_FILE must be set outside demo mode "
+                "(resident IDs and phone numbers are stored encrypted under it)"
             )
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'creditfarm.db').as_posix()}"

@@ -39,13 +39,23 @@ from creditfarm.identity import key_check
 from creditfarm.settings import Settings, get_settings
 from creditfarm.storage.engine import open_db
 from creditfarm.storage.models import ImportRun, WorkspaceBinding
+from creditfarm.storage.seal_rows import reseal_all, seal_plaintext
+from creditfarm.storage.sealed import Sealer, SealError
 from creditfarm.storage.store_journal import recover
 from creditfarm.storage.store_marker import WorkspaceError, check_store, claim_store
 
 if TYPE_CHECKING:
     from creditfarm.policy.config import Policy
 
-__all__ = ["Binding", "Workspace", "WorkspaceError", "open_workspace", "rebind"]
+__all__ = [
+    "Binding",
+    "Workspace",
+    "WorkspaceError",
+    "open_workspace",
+    "rebind",
+    "rekey_data",
+    "sealer_for",
+]
 
 _TABLE = WorkspaceBinding.__table__  # type: ignore[attr-defined]
 _IMPORTS = ImportRun.__table__  # type: ignore[attr-defined]
@@ -102,6 +112,11 @@ class Workspace:
         return self.settings.secret_key
 
     @cached_property
+    def sealer(self) -> Sealer:
+        """Seals and opens personal numbers at rest (``storage.sealed``)."""
+        return sealer_for(self.settings)
+
+    @cached_property
     def policy(self) -> Policy:
         # Imported here: commands that never read the policy (rates, report) skip its models.
         from creditfarm.policy.config import load_policy
@@ -127,7 +142,52 @@ def open_workspace(
     _check_settings(binding, settings)
     _check_key(engine, row, settings)
     _recover_store(engine, binding.payments_dir)
-    return Workspace(settings=settings, engine=engine, binding=binding)
+    ws = Workspace(settings=settings, engine=engine, binding=binding)
+    _check_data_key(ws, row)
+    return ws
+
+
+def sealer_for(settings: Settings) -> Sealer:
+    """The data key of ``settings`` (``storage.sealed``); a bad key is a WorkspaceError."""
+    try:
+        return Sealer.from_config(
+            data_key=settings.data_key,
+            data_key_file=settings.data_key_file,
+            old_keys=settings.data_keys_old,
+            demo_mode=settings.demo_mode,
+            secret=settings.secret_key,
+        )
+    except SealError as exc:
+        raise WorkspaceError(str(exc)) from None
+
+
+def _check_data_key(ws: Workspace, row: Any) -> None:
+    """Personal numbers are sealed under one data key, recorded here. Another key is refused
+    unless the recorded one is among the old keys (a rotation: ``creditfarm rekey --data``
+    re-seals and records the new one). The first open after an upgrade seals what an earlier
+    version stored in plain text."""
+    sealer = ws.sealer
+    recorded = row.data_key_id
+    if recorded is None:
+        with ws.engine.begin() as conn:
+            seal_plaintext(conn, sealer)
+            conn.execute(update(_TABLE).values(data_key_id=sealer.kid))
+    elif recorded != sealer.kid and recorded not in sealer.old:
+        raise WorkspaceError(
+            f"CREDITFARM_DATA_KEY (key {sealer.kid}) is not the data key the personal numbers "
+            f"of {ws.database} are sealed under (key {recorded}). Use that key, or give it in "
+            "CREDITFARM_DATA_KEYS_OLD and run `creditfarm rekey --data` to move to the new one. "
+            "数据密钥与建库时不同，已拒绝打开。"
+        )
+
+
+def rekey_data(ws: Workspace) -> int:
+    """Re-seal every personal number under the current data key (old keys from
+    CREDITFARM_DATA_KEYS_OLD open the old tokens) and record it; returns the rows changed."""
+    with ws.engine.begin() as conn:
+        changed = reseal_all(conn, ws.sealer)
+        conn.execute(update(_TABLE).values(data_key_id=ws.sealer.kid))
+    return changed
 
 
 def _check_key(engine: Engine, row: Any, settings: Settings) -> None:

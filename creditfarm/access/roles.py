@@ -61,6 +61,7 @@ class Permission(StrEnum):
     run_models = "run_models"  # train, score
     manage_users = "manage_users"
     read_audit = "read_audit"
+    maintain = "maintain"  # backup, restore, re-key the personal data
 
 
 _P = Permission
@@ -99,6 +100,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.run_models,
             _P.manage_users,
             _P.read_audit,
+            _P.maintain,
         }
     ),
 }

@@ -25,8 +25,10 @@ app.callback()(_common.global_options)
 # Command modules register themselves on `app` when imported; they import the library only
 # inside their commands, so `--help` starts in a fraction of a second.
 from creditfarm.cli import (  # noqa: E402, F401
+    backups,
     data,
     explaining,
+    keys,
     modelling,
     sample,
     serve,

@@ -117,7 +117,7 @@ def explain_household(ws: Workspace, *, household_no: str, principal: Principal)
         "village_name": region.village_name if region else None,
         "town_name": region.town_name if region else None,
         "head_name": show_name(head.name, can(principal, Permission.see_names)) if head else None,
-        "head_id": mask_id(head.id_number) if head else None,
+        "head_id": head.id_masked if head else None,
         "assessment": {
             "id": assessment.id,
             "as_of": _iso(assessment.as_of),

@@ -128,9 +128,15 @@ def _import_table(
     context = Context(conn, ws.secret, run_id, session.con, session.lookups, ws.payments_root)
     batch = build(context, table, rows, out)
     out.reject_pending(table)
+    pii = {
+        header: column.pii
+        for column in table.source.columns
+        if column.pii in ("id", "phone", "card")
+        and (header := table.header_for(column.name)) is not None
+    }
     with bulk_writes(conn):
-        write_batch(conn, batch)
-        write_quarantine(conn, out.quarantine, run_id=run_id)
+        write_batch(conn, batch, sealer=ws.sealer)
+        write_quarantine(conn, out.quarantine, run_id=run_id, sealer=ws.sealer, pii=pii)
     return out, batch
 
 

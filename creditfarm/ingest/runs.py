@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from creditfarm.ingest.outcome import Outcome
 from creditfarm.storage.models import ImportRun
+from creditfarm.storage.sealed import redact_text
 from creditfarm.workspace import Workspace
 
 __all__ = [
@@ -74,7 +75,8 @@ def record_failed(
             file_sha256=sha256,
             status="failed",
             finished_at=_utcnow(),
-            message=message,
+            # A database error may quote a row: no personal number stays in the message.
+            message=redact_text(message),
         )
     return load_run(ws, run_id=run_id)
 

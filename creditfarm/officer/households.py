@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import text
 
 from creditfarm.access import Permission, Principal, can, require
-from creditfarm.identity import age_on, check_id, mask_id, mask_phone, normalize_text, show_name
+from creditfarm.identity import age_on, check_id, hash_key, mask_phone, normalize_text, show_name
 from creditfarm.ingest.contract import GOVERNMENT_SOURCES, SOURCES
 from creditfarm.storage import paystore
 from creditfarm.storage.assessments import as_list, current_assessments
@@ -74,10 +74,11 @@ def latest_assessments(ws: Workspace) -> pd.DataFrame:
 
 
 def members_frame(ws: Workspace) -> pd.DataFrame:
-    """Every person with a household: household_no, person_key, name, relation, id_number."""
+    """Every person with a household: household_no, person_key, name, relation, id_masked
+    (the ID itself is sealed at rest and never leaves the database here)."""
     return _read(
         ws,
-        "SELECT household_no, person_key, name, relation_to_head, id_number, birth_date "
+        "SELECT household_no, person_key, name, relation_to_head, id_masked, birth_date "
         "FROM person WHERE household_no IS NOT NULL",
     )
 
@@ -137,19 +138,25 @@ def village_options(ws: Workspace) -> pd.DataFrame:
     return frame
 
 
-def _id_matcher(query: str) -> Any:
-    """A predicate on full ID numbers for what an officer may type: a full ID, a masked ID
-    (前6后4 with stars), or a fragment (start or end of the ID)."""
+def _id_matcher(query: str, secret: str) -> Any:
+    """A predicate on a member row (person_key, id_masked) for what an officer may type: a full
+    ID (matched through its keyed hash: IDs are sealed at rest), a masked ID (前6后4 with
+    stars), or a fragment of at most the first 6 or the last 4 characters (what the mask
+    keeps; a longer fragment would need every ID opened)."""
     value = normalize_text(query).upper()
     checked = check_id(value)
     if checked.ok:
-        target = checked.normalized
-        return lambda id_number: id_number == target
+        assert checked.normalized is not None
+        key = hash_key(checked.normalized, secret)
+        return lambda person_key, masked: person_key == key
     if "*" in value:
         head, _, tail = value.partition("*")
         tail = tail.strip("*")
-        return lambda id_number: id_number.startswith(head) and id_number.endswith(tail)
-    return lambda id_number: id_number.startswith(value) or id_number.endswith(value)
+        return lambda person_key, masked: masked.startswith(head[:6]) and masked.endswith(tail[-4:])
+    return lambda person_key, masked: (
+        (len(value) <= 6 and masked.startswith(value))
+        or (len(value) <= 4 and masked.endswith(value))
+    )
 
 
 def search_households(
@@ -183,8 +190,15 @@ def search_households(
         if name:
             hit &= people["name"].fillna("").str.contains(normalize_text(name), regex=False)
         if id_query:
-            match = _id_matcher(id_query)
-            hit &= people["id_number"].fillna("").map(match).astype(bool)
+            match = _id_matcher(id_query, ws.secret)
+            hit &= pd.Series(
+                [
+                    bool(match(k, m or ""))
+                    for k, m in zip(people["person_key"], people["id_masked"], strict=True)
+                ],
+                index=people.index,
+                dtype=bool,
+            )
         mask &= hh["household_no"].isin(people.loc[hit, "household_no"])
     if village_code:
         mask &= hh["village_code"] == village_code
@@ -197,7 +211,7 @@ def search_households(
     elif status is not None:
         mask &= hh[status].astype(bool)
     found = hh[mask] if limit is None else hh[mask].head(limit)
-    heads = (members_frame(ws) if members is None else members).set_index("person_key")["id_number"]
+    heads = (members_frame(ws) if members is None else members).set_index("person_key")["id_masked"]
     head_ids = found["head_person_key"].map(heads)
     return pd.DataFrame(
         {
@@ -206,7 +220,7 @@ def search_households(
             "village_name": found["village_name"],
             "town_name": found["town_name"],
             "head_name": found["head_name"].map(lambda n: show_name(n, full)),
-            "head_id_masked": head_ids.map(lambda v: mask_id(v) if isinstance(v, str) else ""),
+            "head_id_masked": head_ids.map(lambda v: v if isinstance(v, str) else ""),
             "members": found["members"],
             "filed": found["filed"],
             "grade": found["grade"],
@@ -285,7 +299,7 @@ def household_card(ws: Workspace, *, household_no: str, principal: Principal) ->
     require(principal, Permission.view_households, village_code=row["village_code"])
     people = _read(
         ws,
-        "SELECT person_key, name, relation_to_head, id_number, birth_date FROM person "
+        "SELECT person_key, name, relation_to_head, id_masked, birth_date FROM person "
         "WHERE household_no = :hh ORDER BY CASE WHEN relation_to_head = '户主' THEN 0 ELSE 1 END, "
         "birth_date",
         hh=household_no,
@@ -306,7 +320,7 @@ def household_card(ws: Workspace, *, household_no: str, principal: Principal) ->
         {
             "name": show_name(p.name, full),
             "relation": p.relation_to_head or "",
-            "id_masked": mask_id(p.id_number),
+            "id_masked": p.id_masked if isinstance(p.id_masked, str) else "",
             "age": _age(p.birth_date, as_of),
         }
         for p in people.itertuples()
@@ -356,7 +370,8 @@ def _archive(ws: Workspace, household_no: str) -> dict[str, Any] | None:
         return None
     record = frame.iloc[0].to_dict()
     facts = {k: record.get(k) for k in _ARCHIVE_FIELDS}
-    facts["phone"] = mask_phone(facts["phone"]) if facts["phone"] else None
+    # Sealed at rest: opened here only to be masked (前3后4) for the card.
+    facts["phone"] = mask_phone(ws.sealer.open(facts["phone"])) if facts["phone"] else None
     return {k: (None if _isna(v) else v) for k, v in facts.items()}
 
 

@@ -87,7 +87,9 @@ class PersonBase(SQLModel):
 
 class Person(PersonBase, table=True):
     person_key: str = Field(primary_key=True, max_length=32)  # HMAC of the resident ID
-    id_number: str = Field(max_length=18)  # personal financial information; never shown unmasked
+    # Personal financial information: sealed at rest (storage.sealed), masked copy beside it.
+    id_number: str
+    id_masked: str | None = None  # 前6后4, for lists and partial search
     # Protected attributes: used only for fairness checks, never as model features.
     gender: str | None = None
     ethnicity: str | None = None
@@ -109,7 +111,7 @@ class Archive(SQLModel, table=True):
     head_name: str
     filed_date: date
     village_code: str | None = Field(default=None, index=True)
-    phone: str | None = None  # personal financial information
+    phone: str | None = None  # personal financial information, sealed at rest
     household_size: int | None = None
     labor_count: int | None = None
     head_education: str | None = None
@@ -219,7 +221,8 @@ class QuarantineRow(SQLModel, table=True):
     column: str | None = None
     reason: str
     detail: str | None = None
-    row: dict[str, Any] = _json()  # raw values as read, header → value
+    row: dict[str, Any] = _json()  # values as read, header → value; personal numbers masked
+    sealed: str | None = None  # the masked values' originals, sealed (storage.sealed)
 
 
 class Assessment(SQLModel, table=True):
@@ -306,6 +309,9 @@ class WorkspaceBinding(SQLModel, table=True):
     # HMAC of a fixed text under the keyed-hash secret (``identity.key_check``): every person
     # key in this database was made with that secret, so another one is refused.
     key_check: str | None = Field(default=None, max_length=16)
+    # The data key personal numbers are sealed under (``storage.sealed.key_id``); null until
+    # the first open has sealed whatever an earlier version stored in plain text.
+    data_key_id: str | None = Field(default=None, max_length=8)
 
 
 class UserAccount(SQLModel, table=True):

@@ -64,6 +64,7 @@ ADMIN = Principal(username="root", role=Role.admin)
                 P.run_models,
                 P.manage_users,
                 P.read_audit,
+                P.maintain,
             },
         ),
     ],

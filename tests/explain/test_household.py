@@ -22,7 +22,7 @@ from creditfarm.explain import (
     source_contributions,
     village_drivers,
 )
-from creditfarm.identity import checksum_char, hash_key
+from creditfarm.identity import checksum_char, hash_key, mask_id
 from creditfarm.storage.models import Assessment, Household, Person, Region
 from tests.helpers.principals import BANK
 from tests.helpers.tiny_model import FEATURES, INFLOW, train_tiny
@@ -64,7 +64,8 @@ def seed(ws, *, inflows: dict[str, float | None], stored: bool) -> None:
             s.add(
                 Person(
                     person_key=key,
-                    id_number=pid,
+                    id_number=ws.sealer.seal(pid),  # as every import stores it
+                    id_masked=mask_id(pid),
                     name="王大山",
                     household_no=hh,
                     relation_to_head="户主",

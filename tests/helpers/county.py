@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import insert, inspect
 from sqlmodel import SQLModel
 
-from creditfarm.identity import checksum_char, hash_key
+from creditfarm.identity import checksum_char, hash_key, mask_id
 from creditfarm.storage import paystore
 from creditfarm.storage.engine import session_scope
 from creditfarm.storage.models import (
@@ -144,7 +144,9 @@ def household_rows(
         Person: [
             {
                 "person_key": key,
-                "id_number": m.id_number(),
+                # As every import stores them: sealed, with the 前6后4 mask beside.
+                "id_number": ws.sealer.seal(m.id_number()),
+                "id_masked": mask_id(m.id_number()),
                 "name": m.name,
                 "household_no": household_no,
                 "relation_to_head": m.relation,
@@ -158,6 +160,9 @@ def household_rows(
         Archive: [],
     }
     if archive is not None:
+        archive = {**archive}
+        if archive.get("phone"):
+            archive["phone"] = ws.sealer.seal(str(archive["phone"]))
         rows[Archive].append(
             {
                 "head_person_key": head,

@@ -288,7 +288,8 @@ def test_fifteen_digit_id_is_upgraded_and_counted(ws, tmp_path):
     run = ingest_file(ws, path)
     assert run.warnings == {"id_upgraded_15_to_18": 1}
     (person,) = _rows(ws, Person)
-    assert person["id_number"] == LI_MING
+    assert ws.sealer.open(person["id_number"]) == LI_MING  # sealed at rest, opened here
+    assert person["id_masked"] == LI_MING[:6] + "*" * 8 + LI_MING[-4:]
 
 
 def test_failure_midway_leaves_nothing(ws, tmp_path, monkeypatch):

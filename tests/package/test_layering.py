@@ -19,7 +19,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("settings", "identity", "display", "policy", "access"),
     ("storage",),
     ("workspace",),
-    ("accounts",),
+    ("accounts", "maintenance"),
     ("ingest",),
     ("sample",),
     ("features",),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,8 +14,11 @@ __all__ = ["DEFAULT_POLICY_FILE", "DEMO_SECRET", "Settings", "get_settings"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_POLICY_FILE = PACKAGE_DIR / "policy" / "policy.toml"
-# The demo secret is public (it is in this file); outside demo mode it is refused.
+# The secret of the first landing's demo, public (it is in this file): refused everywhere now.
+# Demo mode without a secret makes a random one of its own (``_demo_secret``).
 DEMO_SECRET = "creditfarm-demo-secret-not-for-production"
+_DEMO_SECRET_FILE = ".demo-secret"
+_DEMO_DATA_KEY_FILE = ".demo-data-key"
 
 
 class Settings(BaseSettings):
@@ -43,12 +48,15 @@ class Settings(BaseSettings):
     model_dir: Path | None = None  # empty: models/ in the folder the database is created from
     policy_file: Path = DEFAULT_POLICY_FILE
     # Keyed hash (HMAC-SHA256) of resident IDs and card numbers: the join key everywhere.
-    secret_key: str = DEMO_SECRET
+    # Empty: outside demo mode an error; in demo mode a random secret kept in
+    # <data_dir>/.demo-secret (readable only by its owner), made on first use, so even a demo
+    # county's person keys cannot be reversed by anyone who has read this source.
+    secret_key: str = ""
     # Resident IDs and phone numbers are stored encrypted (AES-256-GCM) under this data key:
     # 32 random bytes as 64 hex digits or base64 (`creditfarm keygen`), given here or in a key
     # file readable only by the service. Old keys (comma-separated) still open what they sealed
-    # until `creditfarm rekey --data` has re-sealed it. Demo mode without one: a demo key
-    # derived from the public demo secret.
+    # until `creditfarm rekey --data` has re-sealed it. Demo mode without one: a random key
+    # kept in <data_dir>/.demo-data-key (mode 0600), made on first use.
     data_key: str = ""
     data_key_file: Path | None = None
     data_keys_old: str = ""
@@ -56,10 +64,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        if not self.demo_mode and self.secret_key == DEMO_SECRET:
+        if self.secret_key == DEMO_SECRET or (not self.demo_mode and not self.secret_key):
             raise ValueError(
-                "CREDITFARM_SECRET_KEY must be set to a private value outside demo mode"
+                "CREDITFARM_SECRET_KEY must be set to a private value "
+                "(the published demo secret is refused)"
             )
+        if not self.secret_key:
+            self.secret_key = _demo_secret(self.data_dir, _DEMO_SECRET_FILE)
+        if self.demo_mode and not (self.data_key or self.data_key_file):
+            # Its own file, not derived from the secret: a re-key of the secret keeps it.
+            _demo_secret(self.data_dir, _DEMO_DATA_KEY_FILE)
+            self.data_key_file = self.data_dir / _DEMO_DATA_KEY_FILE
         if not self.demo_mode and not (self.data_key or self.data_key_file):
             raise ValueError(
                 "CREDITFARM_DATA_KEY or CREDITFARM_DATA_KEY_FILE must be set outside demo mode "
@@ -68,6 +83,24 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'creditfarm.db').as_posix()}"
         return self
+
+
+def _demo_secret(data_dir: Path, name: str) -> str:
+    """The demo's own random secret (or data key) in ``data_dir``, created (mode 0600, 32
+    random bytes as hex) when missing."""
+    path = data_dir / name
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    return path.read_text(encoding="ascii").strip()
 
 
 @lru_cache(maxsize=1)

@@ -43,6 +43,7 @@ from creditfarm.storage.seal_rows import reseal_all, seal_plaintext
 from creditfarm.storage.sealed import Sealer, SealError
 from creditfarm.storage.store_journal import recover
 from creditfarm.storage.store_marker import WorkspaceError, check_store, claim_store
+from creditfarm.storage.store_rekey import recover_rekey
 
 if TYPE_CHECKING:
     from creditfarm.policy.config import Policy
@@ -142,6 +143,7 @@ def open_workspace(
     _check_settings(binding, settings)
     _check_key(engine, row, settings)
     _recover_store(engine, binding.payments_dir)
+    recover_rekey(binding.payments_dir, key_check=_read(engine).key_check)
     ws = Workspace(settings=settings, engine=engine, binding=binding)
     _check_data_key(ws, row)
     return ws
@@ -201,8 +203,9 @@ def _check_key(engine: Engine, row: Any, settings: Settings) -> None:
         raise WorkspaceError(
             "CREDITFARM_SECRET_KEY differs from the key database "
             f"{_display_url(settings.database_url)} was built with (its person and card keys "
-            "are hashes under that key): use the original key. Changing the key needs every "
-            "key re-hashed first, which this version cannot do. 密钥与建库时不同，已拒绝打开。"
+            "are hashes under that key): use the original key. To change it, run `creditfarm "
+            "rekey --secret` with the original key and the new one in "
+            "CREDITFARM_NEW_SECRET_KEY. 密钥与建库时不同，已拒绝打开。"
         )
 
 

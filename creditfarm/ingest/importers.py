@@ -12,9 +12,10 @@ payments have their own builders.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -572,6 +573,18 @@ def _per_distinct(values: pa.ChunkedArray | pa.Array, text: Callable[[Any], str]
     return pc.fill_null(texts, text(None))
 
 
+def key_text(value: Any) -> str:
+    """One key column's text in a government record's natural key (see ``natural_key``)."""
+    return str(_json_value(value) or "")
+
+
+def natural_key(secret: str, source: str, texts: Sequence[str]) -> str:
+    """A government record's natural key: sha256 of "secret|source|" and its key columns'
+    texts joined by "|" — the expression ``_government_columns`` runs over whole columns,
+    written once more per record for a re-key of the secret."""
+    return hashlib.sha256(f"{secret}|{source}|{'|'.join(texts)}".encode()).hexdigest()
+
+
 def _government_columns(
     ctx: Context, table: TableReader, rows: pa.Table, out: Outcome
 ) -> tuple[pa.Table, dict[str, pa.Array]]:
@@ -582,8 +595,8 @@ def _government_columns(
     src = table.source
     n = rows.num_rows
     date_cols = [c.name for c in src.columns if c.type == "date"]
-    key_text = [_per_distinct(rows[k], lambda v: str(_json_value(v) or "")) for k in src.key]
-    joined = pc.binary_join_element_wise(*key_text, "|") if len(key_text) > 1 else key_text[0]
+    texts = [_per_distinct(rows[k], key_text) for k in src.key]
+    joined = pc.binary_join_element_wise(*texts, "|") if len(texts) > 1 else texts[0]
     prefix = f"{ctx.secret}|{src.name}|".replace("'", "''")
     keys = ctx.sql(
         f"SELECT sha256('{prefix}' || k) AS h FROM keys ORDER BY i",

@@ -136,6 +136,22 @@ class KeyHasher:
         """The work-database table (v, k) of keys computed for this secret."""
         return "keys_" + hashlib.sha256(self._secret.encode()).hexdigest()[:12]
 
+    def unregistered(self, con: duckdb.DuckDBPyConnection) -> pa.Table:
+        """The (v, k) pairs hashed in this import and not yet in the database's registry of
+        keyed values (``storage.models.KeyedValue``) as far as this import knows."""
+        con.execute(f"CREATE TABLE IF NOT EXISTS {self.cache}_reg (k VARCHAR)")
+        return con.sql(
+            f"SELECT c.v, c.k FROM {self.cache} c ANTI JOIN {self.cache}_reg r USING (k)"
+        ).to_arrow_table()
+
+    def mark_registered(self, con: duckdb.DuckDBPyConnection, pairs: pa.Table) -> None:
+        """After the file's commit: ``pairs`` are in the registry now."""
+        con.register("cf_registered", pairs)
+        try:
+            con.execute(f"INSERT INTO {self.cache}_reg SELECT k FROM cf_registered")
+        finally:
+            con.unregister("cf_registered")
+
     def keys_of(self, con: duckdb.DuckDBPyConnection, values: str) -> str:
         """Add the keys of the distinct non-null ``v`` of query ``values`` to the cache (those
         not there yet), and return the cache's name to join on."""

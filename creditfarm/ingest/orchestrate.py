@@ -24,11 +24,12 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from sqlalchemy.engine import Connection
 
 from creditfarm.ingest.contract import GOVERNMENT_SOURCES, SOURCES, Source
 from creditfarm.ingest.importers import Batch, Context, build, drop_work_tables
-from creditfarm.ingest.linkage import Lookups
+from creditfarm.ingest.linkage import KeyHasher, Lookups
 from creditfarm.ingest.outcome import Outcome
 from creditfarm.ingest.placement import Placement, place_file
 from creditfarm.ingest.readers import ExportFile, ReadError, TableReader, open_table
@@ -42,7 +43,7 @@ from creditfarm.ingest.runs import (
     record_unchanged,
 )
 from creditfarm.ingest.validate import check_batch, merge_duplicates, row_schema
-from creditfarm.ingest.write import write_batch, write_quarantine
+from creditfarm.ingest.write import write_batch, write_keyed_values, write_quarantine
 from creditfarm.storage.models import ImportRun
 from creditfarm.storage.paystore import StagedWrite, stage_payment_rows
 from creditfarm.storage.store_journal import store_lock
@@ -91,6 +92,8 @@ class _Session:
         self._dir = tempfile.TemporaryDirectory(prefix="creditfarm-ingest-")
         self.con: duckdb.DuckDBPyConnection = open_work_db(Path(self._dir.name))
         self.lookups = Lookups(self.con)
+        # The keyed values the current file stored, marked as such once its commit is done.
+        self.keyed: tuple[KeyHasher, pa.Table] | None = None
 
     def close(self) -> None:
         self.con.close()
@@ -134,9 +137,12 @@ def _import_table(
         if column.pii in ("id", "phone", "card")
         and (header := table.header_for(column.name)) is not None
     }
+    keyed = context.hasher.unregistered(session.con)
     with bulk_writes(conn):
         write_batch(conn, batch, sealer=ws.sealer)
         write_quarantine(conn, out.quarantine, run_id=run_id, sealer=ws.sealer, pii=pii)
+        write_keyed_values(conn, keyed, sealer=ws.sealer)
+    session.keyed = (context.hasher, keyed)
     return out, batch
 
 
@@ -164,6 +170,7 @@ def _ingest_read(ws: Workspace, session: _Session, export: ExportFile, source: S
     staged: StagedWrite | None = None
     journal: Path | None = None
     rows = RowStore(session.con, row_schema(table))
+    session.keyed = None
     try:
         with ws.engine.begin() as conn:
             run_id = insert_run(conn, source=source.name, file_name=path.name, file_sha256=sha)
@@ -191,6 +198,10 @@ def _ingest_read(ws: Workspace, session: _Session, export: ExportFile, source: S
     finally:
         rows.drop()
         drop_work_tables(session.con)
+    if session.keyed is not None:  # committed: these keyed values are stored now
+        hasher, keyed = session.keyed
+        hasher.mark_registered(session.con, keyed)
+        session.keyed = None
     if staged is not None:
         _after_commit_hook()
         staged.commit()

@@ -17,13 +17,14 @@ from sqlalchemy.engine import Connection
 from creditfarm.identity import mask_id, mask_phone
 from creditfarm.ingest.importers import Batch, Upsert
 from creditfarm.ingest.linkage import relink_archives
-from creditfarm.storage.models import QuarantineRow
+from creditfarm.storage.models import KeyedValue, QuarantineRow
 from creditfarm.storage.sealed import SEALED_COLUMNS, Sealer, redact_text
 from creditfarm.storage.upsert import insert_rows, upsert
 
-__all__ = ["seal_records", "write_batch", "write_quarantine"]
+__all__ = ["seal_records", "write_batch", "write_keyed_values", "write_quarantine"]
 
 _QUARANTINE = QuarantineRow.__table__  # type: ignore[attr-defined]
+_KEYED = KeyedValue.__table__  # type: ignore[attr-defined]
 _MASK_OF = {"id_masked": mask_id, "phone_masked": mask_phone}
 
 
@@ -69,3 +70,17 @@ def write_quarantine(
         if item.get("detail"):
             item["detail"] = redact_text(str(item["detail"]))
     insert_rows(conn, _QUARANTINE, rows)
+
+
+def write_keyed_values(conn: Connection, pairs: pa.Table, *, sealer: Sealer) -> None:
+    """Store the sealed value behind each new keyed hash (``pairs``: v, k), so a re-key of the
+    secret can make every key again; a key stored before keeps its row (same value)."""
+    if not pairs.num_rows:
+        return
+    rows = pa.table(
+        {
+            "key": pairs["k"],
+            "value": pa.array(sealer.seal_many(pairs["v"].to_pylist()), pa.string()),
+        }
+    )
+    upsert(conn, _KEYED, rows, keys=("key",))

@@ -24,6 +24,7 @@ __all__ = [
     "HouseholdBase",
     "HouseholdPublic",
     "ImportRun",
+    "KeyedValue",
     "Loan",
     "Person",
     "PersonBase",
@@ -208,6 +209,14 @@ class ImportRun(SQLModel, table=True):
     rows_linked: int = 0  # accepted rows linked to a 户籍 household
     warnings: dict[str, Any] = _json()  # counts by warning code
     message: str | None = None
+
+
+class KeyedValue(SQLModel, table=True):
+    """The sealed value behind each keyed hash the imports made (resident IDs and card
+    numbers), so every key can be made again under a new secret (``maintenance.rekey``)."""
+
+    key: str = Field(primary_key=True, max_length=32)
+    value: str  # sealed (storage.sealed)
 
 
 class QuarantineRow(SQLModel, table=True):

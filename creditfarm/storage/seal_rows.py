@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from creditfarm.identity import mask_id
-from creditfarm.storage.models import Archive, ImportRun, Person, QuarantineRow
+from creditfarm.storage.models import Archive, ImportRun, KeyedValue, Person, QuarantineRow
 from creditfarm.storage.sealed import Sealer, is_sealed, redact_text
 
 __all__ = ["reseal_all", "seal_plaintext"]
@@ -21,6 +21,7 @@ _PERSON = Person.__table__  # type: ignore[attr-defined]
 _ARCHIVE = Archive.__table__  # type: ignore[attr-defined]
 _QUARANTINE = QuarantineRow.__table__  # type: ignore[attr-defined]
 _RUN = ImportRun.__table__  # type: ignore[attr-defined]
+_KEYED = KeyedValue.__table__  # type: ignore[attr-defined]
 _CHUNK = 5000
 
 
@@ -115,4 +116,5 @@ def reseal_all(conn: Connection, sealer: Sealer) -> int:
         _rewrite(conn, _PERSON, "person_key", "id_number", one("id_number"))
         + _rewrite(conn, _ARCHIVE, "head_person_key", "phone", one("phone"))
         + _rewrite(conn, _QUARANTINE, "id", "sealed", one("sealed"))
+        + _rewrite(conn, _KEYED, "key", "value", one("value"))
     )

@@ -110,8 +110,8 @@ class Sealer:
         demo_mode: bool,
         secret: str,
     ) -> Sealer:
-        """The key from ``data_key`` or ``data_key_file``; in demo mode, with neither, the
-        demo key. Outside demo mode one of them is required."""
+        """The key from ``data_key`` or ``data_key_file`` (the settings give demo mode a key
+        file of its own); with neither, only in demo mode, a key derived from the secret."""
         old = {key_id(k): k for k in _old_keys(old_keys)}
         if data_key:
             return cls(parse_key(data_key, origin="CREDITFARM_DATA_KEY"), old)

@@ -50,8 +50,10 @@ def test_help_loads_none_of_the_library(tmp_path: Path) -> None:
 
 def test_rates_on_a_database_at_head_loads_no_alembic(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'county.db'}"
-    # The child runs with the default settings: the same (demo) key the database is built with.
-    ws = open_workspace(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
+    # The child runs with the default settings from tmp_path: its data/ holds the demo's own
+    # secret and data key, made here when the database is built.
+    settings = Settings(database_url=url, data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+    ws = open_workspace(settings)
     ws.engine.dispose()
     code = (
         "from creditfarm.cli import main\nimport sys\n"

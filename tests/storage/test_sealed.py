@@ -203,7 +203,7 @@ def test_another_data_key_is_refused_and_a_rotation_reseals(tmp_path):
     with pytest.raises(WorkspaceError, match="not the data key"):
         _workspace(tmp_path, KEY_B)
     rotating = _workspace(tmp_path, KEY_B, old=KEY_A)
-    assert rekey_data(rotating) == 1
+    assert rekey_data(rotating) == 2  # the person's ID and the registry's copy of it
     with rotating.engine.connect() as conn:
         (moved,) = conn.execute(select(_P.c.id_number)).scalars().all()
     assert Sealer(bytes.fromhex(KEY_B)).open(moved) == ID

@@ -1,5 +1,6 @@
 """personal numbers sealed at rest: person.id_masked, quarantinerow.sealed,
-workspacebinding.data_key_id; person.id_number wide enough for a token
+workspacebinding.data_key_id, the keyedvalue registry; person.id_number wide enough for a
+token
 
 The values themselves are sealed by ``creditfarm.workspace`` on the first open after this
 migration (it holds the data key, which a migration must not need).
@@ -34,6 +35,12 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("quarantinerow", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sealed", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    op.create_table(
+        "keyedvalue",
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("value", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
     with op.batch_alter_table("workspacebinding", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("data_key_id", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True)
@@ -43,6 +50,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("workspacebinding", schema=None) as batch_op:
         batch_op.drop_column("data_key_id")
+    op.drop_table("keyedvalue")
     with op.batch_alter_table("quarantinerow", schema=None) as batch_op:
         batch_op.drop_column("sealed")
     with op.batch_alter_table("person", schema=None) as batch_op:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from creditfarm.cli import app
 from creditfarm.ingest import ingest_folder
 from creditfarm.maintenance import BackupError, backup, restore
-from creditfarm.workspace import Workspace, open_workspace
+from creditfarm.workspace import Workspace, WorkspaceError, open_workspace
 from tests.conftest import make_settings
 from tests.helpers.paths import SAMPLE_DATA
 
@@ -62,6 +62,9 @@ def test_round_trip(sqlite_ws: Workspace, tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "elsewhere").model_copy(
         update={"database_url": f"sqlite:///{target}", "model_dir": None}
     )
+    with pytest.raises(WorkspaceError, match="not the data key"):
+        open_workspace(settings)  # the copy is sealed: another machine's key cannot read it
+    settings = settings.model_copy(update={"data_key_file": ws.settings.data_key_file})
     back = open_workspace(settings)
     assert back.id == ws.id  # the same workspace, at its new place
     assert back.payments_root == target.parent / "county-payments"

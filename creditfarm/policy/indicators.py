@@ -120,6 +120,10 @@ class Catalogue(BaseModel):
                 return ind
         raise KeyError(key)
 
+    def dimension_zh(self, dimension: object) -> str:
+        """The Chinese name of a dimension ("—" for none)."""
+        return self.dimensions.get(dimension, "—") if isinstance(dimension, str) else "—"  # type: ignore[call-overload]
+
     def in_dimension(self, dimension: Dimension) -> list[Indicator]:
         return [i for i in self.indicator if i.dimension == dimension]
 

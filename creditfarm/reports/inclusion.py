@@ -457,6 +457,18 @@ class InclusionIndex:
         ]
         return out.sort_values(["weakest_score", "ifi", "code"]).reset_index(drop=True)
 
+    def wide(self, level: Level) -> pd.DataFrame:
+        """Every month of ``level``'s areas in one table: month, code, name, town_name,
+        households, ifi, usage, access, quality, weakest and each indicator's value (by key),
+        oldest month first, then by code."""
+        keys = [i.key for i in self.catalogue.indicators]
+        idx = self.index[self.index["level"] == level]
+        vals = self.values[self.values["level"] == level][["month", "code", *keys]]
+        out = idx[
+            ["month", "code", "name", "town_name", "households", "ifi", *DIMENSIONS, "weakest"]
+        ].merge(vals, on=["month", "code"])
+        return out.sort_values(["month", "code"]).reset_index(drop=True)
+
     def trend(self, level: Level) -> pd.DataFrame:
         """Every month's index of ``level``'s areas: month, code, name, ifi and the dimensions."""
         rows = self.index[self.index["level"] == level]

@@ -33,16 +33,17 @@ class IndexFormat(StrEnum):
 
 
 def _month(value: str | None) -> date | None:
-    """``YYYY-MM`` (or a date in that month) → the month's last day."""
+    """``YYYY-MM`` → the month's last day."""
     if value is None:
         return None
-    import pandas as pd
+    import calendar
+    from datetime import datetime
 
     try:
-        period = pd.Period(value, freq="M")
+        first = datetime.strptime(value.strip(), "%Y-%m").date()
     except ValueError:
         fail(f"--month must look like 2022-06, not {value!r}")
-    return period.to_timestamp(how="end").date()
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 def _fmt(value: object, digits: int = 3, *, signed: bool = False) -> str:

@@ -35,8 +35,9 @@ import pandas as pd
 from sqlalchemy import text
 
 from creditfarm.access import Permission, Principal, require
+from creditfarm.display.formatting import fmt_pct
 from creditfarm.features.loan_timeline import dated_loans, days_overdue_at, outstanding_at
-from creditfarm.policy.indicators import DIMENSIONS, Catalogue, default_catalogue
+from creditfarm.policy.indicators import DIMENSIONS, Catalogue, Indicator, default_catalogue
 from creditfarm.reports.indicators import (
     INACTIVE_POINT_STATUSES,
     insured_households,
@@ -54,6 +55,7 @@ __all__ = [
     "balance",
     "change_effects",
     "data_month",
+    "fmt_indicator",
     "inclusion_index",
     "month_ends",
     "sarma_index",
@@ -79,6 +81,16 @@ FORMULAS: dict[str, tuple[str, str]] = {
 COUNT_COLUMNS = sorted({c for pair in FORMULAS.values() for c in pair})
 WINDOW_MONTHS = 12  # the payment indicators count the 12 calendar months to the month end
 _AREA = ["code", "name", "town_name"]
+
+
+def fmt_indicator(indicator: Indicator, value: object) -> str:
+    """An indicator's value as the page and the CLI show it: a share as a percentage, a count
+    with its unit (``10.16笔/户``), "—" when there is none."""
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return "—"
+    if indicator.is_share:
+        return fmt_pct(float(value))  # type: ignore[arg-type]
+    return f"{float(value):.2f}{indicator.unit}"  # type: ignore[arg-type]
 
 
 def _read(ws: Workspace, sql: str) -> pd.DataFrame:

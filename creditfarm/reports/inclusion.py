@@ -166,32 +166,25 @@ def _regions(ws: Workspace) -> pd.DataFrame:
 def _rolling_payments(ws: Workspace, households: pd.DataFrame, months: list[date]) -> pd.DataFrame:
     """Per household and month end: txns, bill_txns and active_card (a card used) in the 12
     calendar months to it."""
-    periods = pd.period_range(
-        pd.Period(months[0], freq="M") - (WINDOW_MONTHS - 1), pd.Period(months[-1], freq="M")
-    )
-    start = periods[0].to_timestamp(how="start").date()
-    counts = monthly_payments(ws, start=start, end=months[-1])
+    first = pd.Period(months[0], freq="M") - (WINDOW_MONTHS - 1)
+    counts = monthly_payments(ws, start=first.to_timestamp(how="start").date(), end=months[-1])
     counts = counts[counts["household_no"].isin(households["household_no"])]
+    # Months as integers (year * 12 + month - 1): a window is a range of them.
+    index = counts["month"].str[:4].astype(int) * 12 + counts["month"].str[5:7].astype(int) - 1
     frames = []
-    wanted = [pd.Period(m, freq="M") for m in months]
-    for column in ("txns", "card_txns", "bill_txns"):
-        wide = counts.pivot_table(
-            index="household_no",
-            columns=counts["month"].map(lambda m: pd.Period(m, freq="M")),
-            values=column,
-            aggfunc="sum",
-            fill_value=0,
-        ).reindex(columns=periods, fill_value=0)
-        rolled = wide.T.rolling(WINDOW_MONTHS, min_periods=1).sum().T[wanted]
-        rolled.columns = months
-        long = rolled.stack().rename(column)
-        long.index = long.index.set_names(["household_no", "month"])
-        frames.append(long)
-    if not frames or counts.empty:
-        return pd.DataFrame(columns=["household_no", "month", "txns", "bill_txns", "active_card"])
-    out = pd.concat(frames, axis=1).reset_index()
+    for month in months:
+        end = month.year * 12 + month.month - 1
+        inside = counts[(index > end - WINDOW_MONTHS) & (index <= end)]
+        summed = inside.groupby("household_no", as_index=False)[
+            ["txns", "card_txns", "bill_txns"]
+        ].sum()
+        frames.append(summed.assign(month=month))
+    columns = ["household_no", "month", "txns", "bill_txns", "active_card"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(frames, ignore_index=True)
     out["active_card"] = out["card_txns"] > 0
-    return out[["household_no", "month", "txns", "bill_txns", "active_card"]]
+    return out[columns]
 
 
 def _loan_state(ws: Workspace, catalogue: Catalogue, months: list[date]) -> pd.DataFrame | None:
@@ -260,11 +253,12 @@ def village_counts(
         "WHERE household_no IS NOT NULL GROUP BY household_no",
     )
     status = status.merge(first_filed, on="household_no", how="left")
-    status["first_filed"] = pd.to_datetime(status["first_filed"]).dt.date
+    status["first_filed"] = pd.to_datetime(status["first_filed"])
     current = current_assessments(ws.engine)[["household_no", "as_of", "credit_household"]]
     status = status.merge(current, on="household_no", how="left")
     status["credit_household"] = status["credit_household"].astype("boolean").fillna(False)
     status["insured"] = status["household_no"].isin(insured_households(ws))
+    status["assessed"] = pd.to_datetime(status["as_of"])
 
     points = _read(ws, "SELECT village_code, opened_date, status FROM point")
     points = points[~points["status"].fillna("").isin(INACTIVE_POINT_STATUSES)]
@@ -275,11 +269,12 @@ def village_counts(
     rows = []
     for month in months:
         hh = status.assign(month=month)
-        filed_by = hh["first_filed"].map(lambda d, m=month: d is not None and d == d and d <= m)
-        dated_by = hh["as_of"].map(lambda d, m=month: isinstance(d, date) and d <= m)
-        hh["filed_m"] = hh["filed"] & filed_by.astype(bool)
-        hh["pre_m"] = hh["pre_credited"] & dated_by.astype(bool)
-        hh["credit_m"] = hh["credit_household"].astype(bool) & dated_by.astype(bool)
+        stamp = pd.Timestamp(month)
+        filed_by = (hh["first_filed"] <= stamp).fillna(False).astype(bool)  # NaT: never
+        dated_by = (hh["assessed"] <= stamp).fillna(False).astype(bool)
+        hh["filed_m"] = hh["filed"].astype(bool) & filed_by
+        hh["pre_m"] = hh["pre_credited"].astype(bool) & dated_by
+        hh["credit_m"] = hh["credit_household"].astype(bool) & dated_by
         hh = hh.merge(pay[pay["month"] == month].drop(columns="month"), "left", "household_no")
         if loans is not None:
             lm = loans[loans["month"] == month].drop(columns="month")

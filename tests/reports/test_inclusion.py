@@ -49,7 +49,18 @@ from creditfarm.reports.inclusion import FORMULAS, InclusionIndex, inclusion_ind
 from creditfarm.reports.rates import rates
 from creditfarm.storage.models import Archive
 from creditfarm.workspace import Workspace
-from tests.helpers.county import V1, V2, V3, add_loans, add_payments, insert_rows, payment
+from tests.helpers.county import (
+    V1,
+    V2,
+    V3,
+    Member,
+    add_household,
+    add_loans,
+    add_payments,
+    add_regions,
+    insert_rows,
+    payment,
+)
 from tests.helpers.inclusion_county import JUNE, MAY, build, loan_row, person
 from tests.helpers.principals import committee
 
@@ -434,3 +445,23 @@ def test_a_bad_catalogue_names_the_file_and_the_entry(tmp_path: Path) -> None:
     bad.write_text(text.replace('code = "U2"', 'code = "U1"', 1), encoding="utf-8")
     with pytest.raises(CatalogueError, match="U1"):
         load_catalogue(bad)
+
+
+def test_a_county_without_payments_or_loans(sqlite_ws: Workspace) -> None:
+    """Only 户籍 and archives: payment indicators are 0, loan indicators have no value and are
+    left out of their dimensions, and the index still stands on what there is."""
+    add_regions(sqlite_ws)
+    add_household(sqlite_ws, "H1", V1, [Member("甲", serial=1)], archive={})
+    add_household(sqlite_ws, "H2", V1, [Member("乙", serial=2)])
+    result = inclusion_index(sqlite_ws, principal=PBOC, months=2)
+    assert result.month == date(2021, 3, 31)  # the archive's month: the only dated row
+    got = row(result.values, "village", V1, result.month)
+    assert got["txns_per_household"] == 0.0
+    assert got["filing_rate"] == pytest.approx(1 / 2)
+    assert pd.isna(got["non_performing_ratio"]) and pd.isna(got["credit_loan_share"])
+    index = row(result.index, "village", V1, result.month)
+    usage = (0.0 + 0.0 + 0.0 + 0.0) / 4  # U1 U2 U4 U5 (U3 has no value)
+    access = (0.0 + 0.5 + 0.0) / 3  # no point; one of two filed; nobody assessed
+    quality = (0.0 + 0.0) / 2  # Q3 Q4 (Q1 Q2 have no value)
+    gaps = [1 - usage, 1 - access, 0.5 * (1 - quality)]
+    assert index["ifi"] == pytest.approx(1 - math.sqrt(sum(g * g for g in gaps)) / NORM_W)

@@ -96,7 +96,7 @@ for trend_level, width in TREND_LINES:
             mode="lines+markers",
             line={"width": width},
         )
-fig.update_yaxes(range=[0, 1], title="指数")
+fig.update_yaxes(title="指数", tickformat=".2f")
 fig.update_layout(
     font={"family": PLOTLY_FONT}, height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}
 )

@@ -1,7 +1,7 @@
 """普惠金融指数 — the PBoC sub-branch's page of the inclusive-finance index: the county's index and
 its balance between villages, the trend by month per town, the index by village and town, each
-village's weakest dimension first, a heat table of every village's indicators, what moved a
-village's index, and the 普惠金融指标体系 filing export. Aggregates only."""
+village's weakest dimension first, a heat table of every village's indicators, one village's
+trend and what moved its index, and the 普惠金融指标体系 filing export. Aggregates only."""
 
 from __future__ import annotations
 
@@ -182,6 +182,28 @@ pick = st.selectbox(
     key="index_village",
 )
 if pick:
+    own = result.trend("village")
+    own = own[own["code"] == pick].sort_values("month")
+    line = go.Figure()
+    line.add_scatter(
+        x=[period_zh(m) for m in own["month"]],
+        y=own["ifi"],
+        name="普惠金融指数",
+        mode="lines+markers",
+        line={"width": 3},
+    )
+    for d in DIMENSIONS:
+        line.add_scatter(
+            x=[period_zh(m) for m in own["month"]], y=own[d], name=dim_zh[d], mode="lines"
+        )
+    line.update_yaxes(tickformat=".2f")
+    line.update_layout(
+        title=f"{names[pick]}的指数与各维度得分（逐月）",
+        font={"family": PLOTLY_FONT},
+        height=320,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
+    st.plotly_chart(line, width="stretch", key="chart-index-village-trend")
     moves = result.moves("village", pick, month)
     st.caption(
         "拖累：该指标使指数低于 1 的部分（各指标之和 = 1 − 指数）；"

@@ -76,6 +76,7 @@ def test_the_pboc_analyst_reads_the_index(app_env: AppCounty) -> None:
     code = str(first["code"])
     at.selectbox(key="index_village").set_value(code).run()
     assert not at.exception
+    assert len(at.get("plotly_chart")) >= 4  # the village's own trend too
     moves = table_with(at, "本月贡献")
     assert len(moves) == len(result.catalogue.indicators)
     effects = pd.to_numeric(moves["本月贡献"], errors="coerce").dropna()

@@ -26,6 +26,7 @@ principal = require_sign_in()
 PAGES = [
     ("page_officer", "农户评估", ":material/agriculture:", "officer", Permission.view_households),
     ("page_rates", "建档与预授信", ":material/trending_up:", "rates", Permission.view_rates),
+    ("page_index", "普惠金融指数", ":material/insights:", "index", Permission.view_rates),
     (
         "page_village",
         "信用村评定",

@@ -73,6 +73,18 @@ class Indicators(BaseModel):
     service_point_coverage: float
 
 
+class IndexWeights(BaseModel):
+    """Dimension weights of the inclusive-finance index and how many months its trend shows."""
+
+    usage: float = Field(gt=0)
+    access: float = Field(gt=0)
+    quality: float = Field(gt=0)
+    months: int = Field(ge=2)
+
+    def weight(self, dimension: str) -> float:
+        return float(getattr(self, dimension))
+
+
 class CreditVillage(BaseModel):
     min_credit_household_share: float
     min_borrowers_without_arrears: float
@@ -98,6 +110,7 @@ class Policy(BaseModel):
     poverty_product: PovertyProduct
     targets: list[Target]
     indicators: Indicators
+    index: IndexWeights
     credit_village: CreditVillage
     credit_town: CreditTown
     review: Review

@@ -24,11 +24,21 @@ from creditfarm.reports.rates import against_target
 from creditfarm.storage import paystore
 from creditfarm.workspace import Workspace
 
-__all__ = ["INACTIVE_POINT_STATUSES", "LEVELS", "indicators", "monthly_report_xlsx", "payment_use"]
+__all__ = [
+    "INACTIVE_POINT_STATUSES",
+    "LEVELS",
+    "indicators",
+    "insured_households",
+    "monthly_payments",
+    "monthly_report_xlsx",
+    "payment_use",
+]
 
 LEVELS = ("village", "town", "county")
 # A point in one of these states does not serve its village.
 INACTIVE_POINT_STATUSES = ("撤销", "停用", "关闭", "注销", "暂停")
+# A transaction counts unless it is marked failed (exports without a status column succeed).
+_SUCCEEDED = "COALESCE(status, '成功') = '成功'"
 
 
 def _read(ws: Workspace, sql: str) -> pd.DataFrame:
@@ -51,7 +61,7 @@ def payment_use(ws: Workspace, *, as_of: date | None = None) -> tuple[pd.DataFra
         start = datetime.combine(as_of - relativedelta(months=12), time.max)
         per_person = con.execute(
             "SELECT person_key, COUNT(*) AS txns FROM payments "
-            "WHERE person_key IS NOT NULL AND COALESCE(status, '成功') = '成功' "
+            f"WHERE person_key IS NOT NULL AND {_SUCCEEDED} "
             "AND txn_time > ? AND txn_time <= ? GROUP BY person_key",
             [start, end],
         ).df()
@@ -63,6 +73,43 @@ def payment_use(ws: Workspace, *, as_of: date | None = None) -> tuple[pd.DataFra
     return per_household, as_of
 
 
+def monthly_payments(ws: Workspace, *, start: date, end: date) -> pd.DataFrame:
+    """Successful transactions per 户籍 household and calendar month from ``start`` to ``end``
+    (both days included): household_no, month (``YYYY-MM``), txns, card_txns (with a card),
+    bill_txns (代理缴费, or a 缴费项目 given). The months the index rolls into 12-month windows,
+    counted as ``payment_use`` counts."""
+    con = paystore.connect(ws.payments_root)
+    try:
+        per_person = con.execute(
+            "SELECT person_key, strftime(txn_time, '%Y-%m') AS month, COUNT(*) AS txns, "
+            "COUNT(card_key) AS card_txns, "
+            "SUM(CASE WHEN txn_type = '代理缴费' OR COALESCE(bill_category, '') <> '' "
+            "THEN 1 ELSE 0 END) AS bill_txns FROM payments "
+            f"WHERE person_key IS NOT NULL AND {_SUCCEEDED} "
+            "AND txn_time >= ? AND txn_time <= ? GROUP BY person_key, month",
+            [datetime.combine(start, time.min), datetime.combine(end, time.max)],
+        ).df()
+    finally:
+        con.close()
+    people = _read(ws, "SELECT person_key, household_no FROM person WHERE household_no IS NOT NULL")
+    merged = per_person.merge(people, on="person_key")
+    columns = ["txns", "card_txns", "bill_txns"]
+    out = merged.groupby(["household_no", "month"], as_index=False)[columns].sum()
+    out[columns] = out[columns].astype(int)
+    return out
+
+
+def insured_households(ws: Workspace) -> set[str]:
+    """Households with a member holding an 农业保险 record (the records carry no date)."""
+    insured = _read(
+        ws,
+        "SELECT DISTINCT p.household_no FROM govrecord g "
+        "JOIN person p ON p.person_key = g.person_key "
+        "WHERE g.source = 'agri_insurance' AND p.household_no IS NOT NULL",
+    )
+    return set(insured["household_no"])
+
+
 def _household_base(ws: Workspace) -> pd.DataFrame:
     households = _read(
         ws,
@@ -70,13 +117,7 @@ def _household_base(ws: Workspace) -> pd.DataFrame:
         "r.county_code, r.county_name FROM household h "
         "LEFT JOIN region r ON r.village_code = h.village_code",
     )
-    insured = _read(
-        ws,
-        "SELECT DISTINCT p.household_no FROM govrecord g "
-        "JOIN person p ON p.person_key = g.person_key "
-        "WHERE g.source = 'agri_insurance' AND p.household_no IS NOT NULL",
-    )
-    households["insured"] = households["household_no"].isin(insured["household_no"])
+    households["insured"] = households["household_no"].isin(insured_households(ws))
     return households
 
 

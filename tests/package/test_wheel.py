@@ -37,6 +37,7 @@ def test_wheel_holds_one_package_with_the_app(wheel: Path) -> None:
         "creditfarm/_app/ui/page_officer.py",
         "creditfarm/_app/pipelines/pipeline.py",
         "creditfarm/policy/policy.toml",
+        "creditfarm/policy/indicators.toml",
         "creditfarm/storage/migrations/env.py",
     ):
         assert needed in names, needed

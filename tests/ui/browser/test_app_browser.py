@@ -14,6 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("ap
 PAGES = [
     ("", "农户评估", "supervisor1"),  # the first page a role may use lives at "/"
     ("rates", "建档与预授信", "pboc1"),
+    ("index", "普惠金融指数", "pboc1"),
     ("villages", "信用村评定", "village1"),
     ("model", "模型", "supervisor1"),
     ("import", "数据导入", "admin1"),

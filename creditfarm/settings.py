@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     signin_max_failures: int = 5
     signin_lock_minutes: int = 15
     session_idle_minutes: int = 30
+    # Sign-in through the bank's identity provider (OpenID Connect, Streamlit's st.login):
+    # empty is off; "default" uses the [auth] section of .streamlit/secrets.toml, another name
+    # its [auth.<name>] section. The provider says who someone is (their e-mail); the local
+    # account of that name says what they may do. Password sign-in stays for local accounts.
+    oidc_provider: str = ""
     database_url: str = ""  # empty: a SQLite file data_dir / "creditfarm.db"
     # Empty: beside the SQLite file (<stem>-payments/), or data_dir / "<database>-payments".
     payments_dir: Path | None = None

@@ -29,8 +29,11 @@ def current_principal() -> Principal:
     idle = workspace().settings.session_idle_minutes
     if last is not None and session_expired(last, idle_minutes=idle, now=now):
         audit("signout", detail=f"闲置超过 {idle} 分钟，自动退出")
+        by_provider = st.session_state.pop("signed_in_by_provider", False)
         for key in ("principal", "last_seen"):
             st.session_state.pop(key, None)
+        if by_provider:
+            st.logout()  # else the provider's cookie would sign them straight back in
         st.warning(f"闲置超过 {idle} 分钟，已自动退出，请重新登录。")
         st.stop()
     st.session_state["last_seen"] = now

@@ -9,7 +9,12 @@ library's own permission checks.
 """
 
 from creditfarm.accounts.audit import AuditProblem, audit_events, record_event, verify_audit
-from creditfarm.accounts.signin import SignInRefused, authenticate, session_expired
+from creditfarm.accounts.signin import (
+    SignInRefused,
+    authenticate,
+    principal_for_identity,
+    session_expired,
+)
 from creditfarm.accounts.store import (
     AccountError,
     add_user,
@@ -30,6 +35,7 @@ __all__ = [
     "authenticate",
     "get_principal",
     "list_users",
+    "principal_for_identity",
     "record_event",
     "session_expired",
     "set_disabled",

@@ -71,6 +71,24 @@ def authenticate(
         return principal_of(account)
 
 
+def principal_for_identity(ws: Workspace, *, email: str | None, verified: bool = True) -> Principal:
+    """The principal of a person the bank's identity provider signed in (OIDC, ``st.login``).
+
+    The provider says who they are; what they may do is creditfarm's own: the local account
+    named by their e-mail (the administrator adds it with ``creditfarm user add``) gives the
+    role, villages and authority limit. Unknown, unverified or disabled: ``SignInRefused``."""
+    name = (email or "").strip().lower()
+    if not name or not verified:
+        raise SignInRefused("统一身份认证未提供已验证的邮箱，无法登录")
+    with Session(ws.engine) as session:
+        account = session.get(UserAccount, name)
+        if account is None:
+            raise SignInRefused(f"统一身份账户 {name} 尚未在本系统开通，请联系系统管理员")
+        if account.disabled:
+            raise SignInRefused("账户已停用，请联系系统管理员")
+        return principal_of(account)
+
+
 def session_expired(
     last_seen: datetime | None, *, idle_minutes: int, now: datetime | None = None
 ) -> bool:

@@ -107,3 +107,29 @@ def test_sessions_end_after_the_idle_time():
     assert session_expired(None, idle_minutes=30, now=T0)
     assert not session_expired(T0, idle_minutes=30, now=T0 + timedelta(minutes=30))
     assert session_expired(T0, idle_minutes=30, now=T0 + timedelta(minutes=30, seconds=1))
+
+
+def test_an_identity_providers_user_takes_the_local_accounts_role(sqlite_ws) -> None:
+    from creditfarm.accounts import add_user, principal_for_identity, set_disabled
+
+    add_user(
+        sqlite_ws,
+        username="li.na@bank.example",
+        password="not-used-by-oidc",
+        role="loan_officer",
+        villages=["469029100201"],
+        authority_limit=30000,
+    )
+    who = principal_for_identity(sqlite_ws, email=" Li.Na@Bank.Example ")
+    assert (who.username, who.role.value) == ("li.na@bank.example", "loan_officer")
+    assert who.villages == frozenset({"469029100201"}) and who.authority_limit == 30000
+    for email, verified, message in (
+        ("someone@bank.example", True, "尚未在本系统开通"),
+        ("li.na@bank.example", False, "未提供已验证的邮箱"),
+        ("", True, "未提供已验证的邮箱"),
+    ):
+        with pytest.raises(SignInRefused, match=message):
+            principal_for_identity(sqlite_ws, email=email, verified=verified)
+    set_disabled(sqlite_ws, username="li.na@bank.example", disabled=True)
+    with pytest.raises(SignInRefused, match="已停用"):
+        principal_for_identity(sqlite_ws, email="li.na@bank.example")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from creditfarm.access import Principal, Role
@@ -41,3 +43,37 @@ def test_an_idle_session_ends(app_env: AppCounty) -> None:
     assert any("已自动退出" in w.value for w in at.warning)
     assert not at.dataframe
     assert "principal" not in at.session_state
+
+
+def test_sign_in_through_the_identity_provider(
+    app_env: AppCounty, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """OIDC on: the provider's verified e-mail names a local account, which gives the role."""
+    from creditfarm.accounts import add_user
+    from creditfarm.settings import get_settings
+    from creditfarm.workspace import open_workspace
+
+    monkeypatch.setenv("CREDITFARM_OIDC_PROVIDER", "default")
+    get_settings.cache_clear()
+    st.cache_resource.clear()  # the app's workspace is made again with these settings
+    request.addfinalizer(st.cache_resource.clear)  # later tests: a workspace without it
+    ws = open_workspace(get_settings())
+    add_user(ws, username="wang.li@bank.example", password="unused-here-1", role=Role.pboc_analyst)
+    ws.engine.dispose()
+
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert any(b.label == "使用单位统一身份认证登录" for b in at.button)
+    assert "principal" not in at.session_state or at.session_state["principal"] is None
+
+    at.user = {"is_logged_in": True, "email": "Wang.Li@bank.example", "email_verified": True}
+    at.run()
+    principal = at.session_state["principal"]
+    assert (principal.username, principal.role) == ("wang.li@bank.example", Role.pboc_analyst)
+
+    stranger = AppTest.from_file(str(APP), default_timeout=120)
+    stranger.user = {"is_logged_in": True, "email": "nobody@bank.example"}
+    stranger.run()
+    assert any("尚未在本系统开通" in e.value for e in stranger.error)
+    assert "principal" not in stranger.session_state or stranger.session_state["principal"] is None

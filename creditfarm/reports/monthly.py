@@ -215,13 +215,19 @@ _SIGNED_FIELDS = {"filing_change", "filing_gap", "pre_credit_change", "pre_credi
 
 
 def monthly_report_xlsx(
-    ws: Workspace, *, month: date, principal: Principal, footer: ReportFooter | None = None
+    ws: Workspace,
+    *,
+    month: date,
+    principal: Principal,
+    footer: ReportFooter | None = None,
+    trend: pd.DataFrame | None = None,
 ) -> bytes:
     """The monthly report workbook for the month of ``month``: sheet 月报 in report layout
     (title, period, 单位, 序号, county total and town subtotals, this month / last month /
     change, target and gap, footer; landscape A4, one page wide, print area, header rows
-    repeated) and sheet 月度趋势 (the county by month up to this month). County-wide roles
-    only (the report is the county's)."""
+    repeated) and sheet 月度趋势 (the county by month up to this month; ``trend``: the
+    county's ``rate_trend`` when the caller holds it). County-wide roles only (the report is
+    the county's)."""
     require(principal, Permission.view_rates)
     if principal.villages is not None:
         raise AccessDenied(f"{principal.username}：月报为全县汇总，仅限全县范围的角色导出")
@@ -306,7 +312,6 @@ def monthly_report_xlsx(
                     style = "signed" if field in _SIGNED_FIELDS else "rate"
                     sheet.write_number(row, j, float(value), formats[(kind, style)])
             row += 1
-        last_row = row - 1
         row += 1
         signed_date = fmt_date(footer.report_date) if footer.report_date else ""
         for col, label, value in (
@@ -331,13 +336,12 @@ def monthly_report_xlsx(
         sheet.repeat_rows(3, 4)
         sheet.print_area(0, 0, row, last_col)
         sheet.freeze_panes(5, 3)
-        _trend_sheet(book, ws, table, last_row)
+        _trend_sheet(book, rate_trend(ws) if trend is None else trend, table)
     return buffer.getvalue()
 
 
-def _trend_sheet(book: object, ws: Workspace, table: MonthlyTable, _last_row: int) -> None:
+def _trend_sheet(book: object, trend: pd.DataFrame, table: MonthlyTable) -> None:
     """Sheet 月度趋势: the county month by month up to the report's month."""
-    trend = rate_trend(ws)
     trend = trend[trend["month_end"] <= table.month_end]
     sheet = book.add_worksheet("月度趋势")  # type: ignore[attr-defined]
     title = book.add_format({"bold": True, "font_size": 14})  # type: ignore[attr-defined]

@@ -1,0 +1,131 @@
+"""The PBoC user's monthly report and trend, end to end through the page (AppTest on the
+sample-sized county): pboc1 picks a month, fills the footer, downloads the workbook, and the
+test opens it and checks the total, the town subtotals and last month's columns against counts
+taken straight from the tables."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import date
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import text
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from creditfarm.access import Principal, Role
+from creditfarm.workspace import open_workspace
+from tests.helpers.app_county import AppCounty
+from tests.helpers.paths import UI
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("app_county")]
+
+PBOC1 = Principal(username="pboc1", role=Role.pboc_analyst)
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bytes]]:
+    """Every file a download button offers, by file name (the bytes the browser would save)."""
+    offered: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, path_or_data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
+        if isinstance(path_or_data, bytes) and filename:
+            offered[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    yield offered
+
+
+def _filed_by(app_env: AppCounty, day: date) -> dict[str, int]:
+    """Households filed on or before ``day`` per village, counted here from the tables."""
+    ws = open_workspace(app_env.settings)
+    try:
+        with ws.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT h.village_code, COUNT(DISTINCT h.household_no) FROM household h "
+                    "JOIN archive a ON a.household_no = h.household_no "
+                    "WHERE a.filed_date <= :d GROUP BY h.village_code"
+                ),
+                {"d": day},
+            ).all()
+            names: dict[str, str] = dict(
+                conn.execute(text("SELECT village_code, village_name FROM region")).all()
+            )
+            households: dict[str, int] = dict(
+                conn.execute(
+                    text("SELECT village_code, COUNT(*) FROM household GROUP BY village_code")
+                ).all()
+            )
+    finally:
+        ws.engine.dispose()
+    filed = {names[v]: int(n) for v, n in rows}
+    return {"__households__": sum(households.values()), **filed}
+
+
+def test_pboc_user_downloads_the_monthly_report(
+    app_env: AppCounty, downloads: dict[str, bytes]
+) -> None:
+    at = AppTest.from_file(str(UI / "page_rates.py"), default_timeout=180)
+    at.session_state["principal"] = PBOC1
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    months = at.selectbox(key="report_month").options
+    assert months[0].endswith("月") and "年" in months[0]  # 2022年6月: Chinese labels
+    newest = at.selectbox(key="report_month").value
+    assert isinstance(newest, date)
+    at.text_input(key="report_unit").set_value("人民银行保亭县支行")
+    at.text_input(key="report_preparer").set_value("王五")
+    at.text_input(key="report_reviewer").set_value("赵六")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    name = next(n for n in downloads if "月报" in n)
+    assert name.endswith(f"{newest.year}年{newest.month}月.xlsx")
+    book = load_workbook(io.BytesIO(downloads[name]))
+    sheet = book["月报"]
+    rows = [r for r in sheet.iter_rows(min_row=6, values_only=True) if r[2]]
+    body = [r for r in rows if not str(r[0] or "").startswith("填报")]
+    total = body[0]
+    assert total[2] == "全县合计"
+    towns = [r for r in body if str(r[2]).endswith("小计")]
+    villages = [r for r in body if r[0] is not None]
+    assert [r[0] for r in villages] == list(range(1, len(villages) + 1))  # 序号 1…N
+    # households and filed: the total is the sum of the subtotals, each the sum of its villages
+    assert total[3] == sum(r[3] for r in towns) == sum(r[3] for r in villages)
+    assert total[4] == sum(r[4] for r in towns) == sum(r[4] for r in villages)
+    # this month against the tables: households filed by the month's end
+    this_month = _filed_by(app_env, newest)
+    assert total[3] == this_month["__households__"]
+    assert total[4] == sum(v for k, v in this_month.items() if k != "__households__")
+    assert total[5] == round(100 * total[4] / total[3], 1)
+    # last month's column: households filed by the previous month's end, counted here
+    last_end = newest.replace(day=1) - pd.Timedelta(days=1)
+    last_month = _filed_by(app_env, last_end)
+    filed_last = sum(v for k, v in last_month.items() if k != "__households__")
+    assert total[6] == round(100 * filed_last / total[3], 1)
+    assert total[7] == pytest.approx(round(total[5] - total[6], 1))
+    for village in villages:
+        name_ = village[2]
+        assert village[6] == round(100 * last_month.get(name_, 0) / village[3], 1)
+    footer = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
+    assert "填报单位：人民银行保亭县支行" in footer and "审核人：赵六" in footer
+
+
+def test_trend_is_one_point_per_month(app_env: AppCounty) -> None:
+    at = AppTest.from_file(str(UI / "page_rates.py"), default_timeout=180)
+    at.session_state["principal"] = PBOC1
+    at.run()
+    assert not at.exception
+    trend = next(df.value for df in at.dataframe if "月份" in df.value.columns)
+    months = pd.to_datetime(trend["月份"])
+    assert months.is_unique and months.is_monotonic_decreasing  # newest month first
+    assert (months.dt.is_month_end).all()  # one point per month, at its end
+    assert {"建档率比上月(百分点)", "建档率同比(百分点)"} <= set(trend.columns)
+    labels = {m.label for m in at.metric}
+    assert any(label.startswith("建档率比上月") for label in labels)
+    assert any("沿用最近年度" in c.value or "年目标" in c.value for c in at.caption)

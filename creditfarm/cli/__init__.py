@@ -27,6 +27,7 @@ app.callback()(_common.global_options)
 from creditfarm.cli import (  # noqa: E402, F401
     data,
     explaining,
+    lists,
     modelling,
     sample,
     serve,

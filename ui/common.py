@@ -260,6 +260,8 @@ def sortable(
         elif col == "as_of":
             out[col] = pd.to_datetime(values)
             config[label] = st.column_config.DateColumn(label, format="YYYY年M月D日")
+        elif col == "grade":
+            out[col] = values.fillna("未评级")
         else:
             out[col] = values
         labels[col] = label

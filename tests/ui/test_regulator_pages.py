@@ -129,3 +129,41 @@ def test_trend_is_one_point_per_month(app_env: AppCounty) -> None:
     labels = {m.label for m in at.metric}
     assert any(label.startswith("建档率比上月") for label in labels)
     assert any("沿用最近年度" in c.value or "年目标" in c.value for c in at.caption)
+
+
+SUPERVISOR = Principal(username="supervisor1", role=Role.credit_supervisor)
+
+
+def test_a_village_is_assessed_for_a_year_and_its_history_shows(
+    app_env: AppCounty, downloads: dict[str, bytes]
+) -> None:
+    at = AppTest.from_file(str(UI / "page_village.py"), default_timeout=180)
+    at.session_state["principal"] = SUPERVISOR
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    years = at.selectbox(key="year").options
+    assert years[:2] == ["2022年", "2021年"]  # the data's year (2022-06-30) first
+    at.selectbox(key="year").set_value(2021).run()
+    at.button(key="assess").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("已保存2021年度评定结果" in s.value for s in at.success)
+    at.selectbox(key="year").set_value(2022).run()
+    at.button(key="assess").click().run()
+    villages = next(df.value for df in at.dataframe if "信用户占比达标" in df.value.columns)
+    rated = villages["评定结果"] == "信用村"
+    # the same data both years: a credit village is 保持 in 2022, the others 未达标
+    assert (villages.loc[rated, "评定情况"] == "保持").all()
+    assert (villages.loc[~rated, "评定情况"] == "未达标").all()
+    past = next(df.value for df in at.dataframe if "2021年" in df.value.columns)
+    assert len(past) == len(villages)
+    assert set(past["2021年"]) <= {"评定", "未达标"} and set(past["2022年"]) <= {"保持", "未达标"}
+    assert (past["2021年"] == "评定").sum() == rated.sum()
+    # one village's 评定表 of 2022: opened, its history printed
+    code = villages.loc[rated, "村代码"].iloc[0] if rated.any() else villages["村代码"].iloc[0]
+    at.selectbox(key="village").set_value(code).run()
+    assert not at.exception, [e.value for e in at.exception]
+    sheet_name = next(n for n in downloads if n.endswith("2022年度信用村评定表.xlsx"))
+    sheet = load_workbook(io.BytesIO(downloads[sheet_name]))["信用村评定表"]
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert any(t.startswith("2021年 ") and "2022年 " in t for t in texts)
+    assert any(n.endswith("整村授信名单.pdf") for n in downloads)

@@ -35,6 +35,7 @@ __all__ = [
     "data_stamp",
     "display",
     "fmt_points",
+    "local_time",
     "page_principal",
     "sortable",
     "workspace",
@@ -280,6 +281,11 @@ def _local_time(value: Any) -> str:
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
     return fmt_date(stamp.tz_convert("Asia/Shanghai").to_pydatetime())
+
+
+def local_time(value: Any) -> str:
+    """A stored UTC time in China Standard Time, the one date format (2022年7月1日 17:30)."""
+    return _local_time(value)
 
 
 def _is_flag(values: pd.Series) -> bool:

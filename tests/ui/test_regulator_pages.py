@@ -11,6 +11,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+import streamlit as st
 from openpyxl import load_workbook
 from sqlalchemy import text
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
@@ -167,3 +168,39 @@ def test_a_village_is_assessed_for_a_year_and_its_history_shows(
     texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
     assert any(t.startswith("2021年 ") and "2022年 " in t for t in texts)
     assert any(n.endswith("整村授信名单.pdf") for n in downloads)
+
+
+def test_a_newer_export_keeps_the_earlier_quarantine(
+    app_env: AppCounty, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from creditfarm.settings import get_settings
+
+    at = AppTest.from_file(str(UI / "page_import.py"), default_timeout=180)
+    at.session_state["principal"] = Principal(username="admin1", role=Role.admin)
+    at.run()
+
+    def hukou_quarantined(at: AppTest) -> int:
+        report = next(df.value for df in at.dataframe if "数据来源" in df.value.columns)
+        return int(report.set_index("数据来源").loc["户籍", "隔离行数"])
+
+    before = hukou_quarantined(at)
+    assert before > 0  # the generated county's 户籍 has bad rows on purpose
+    # a newer export of 户籍.csv (same name): five rows already known and one bad ID
+    root = tmp_path_factory.mktemp("imports")
+    (root / "newer").mkdir()
+    lines = (app_env.sample_dir / "户籍.csv").read_bytes().splitlines(keepends=True)
+    # in the file's own encoding (the generator writes 户籍 in GB18030)
+    bad = "12345,甲,H999,户主,469029100201,男,1980-01-01,汉族\r\n".encode("gb18030")
+    (root / "newer" / "户籍.csv").write_bytes(b"".join(lines[:6]) + bad)
+    monkeypatch.setenv("CREDITFARM_IMPORT_DIR", str(root))
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    at.text_input(key="folder").set_value("newer").run()
+    at.button(key="import-folder").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    # the earlier export's quarantined rows stay; the newer one's bad row is added
+    assert hukou_quarantined(at) == before + 1
+    per_file = next(df.value for df in at.dataframe if "导入时间" in df.value.columns)
+    hukou = per_file[per_file["文件"] == "户籍.csv"]
+    assert len(hukou) == 2 and hukou["隔离行数"].tolist()[-1] == 1
+    assert hukou["导入时间"].str.match(r"^\d{4}年\d{1,2}月\d{1,2}日").all()

@@ -371,21 +371,103 @@ def first_assessed(ws: Workspace) -> date | None:
 SNAPSHOT_COLUMNS = ["as_of", "level", *RATE_COLUMNS]
 
 
+def _first_filed(conn: Connection) -> pd.DataFrame:
+    """Per 户籍 household with a village and an archive: the day it was first filed."""
+    h_t = Household.__table__  # type: ignore[attr-defined]
+    ar_t = Archive.__table__  # type: ignore[attr-defined]
+    stmt = (
+        select(h_t.c.village_code, func.min(ar_t.c.filed_date))
+        .select_from(h_t.join(ar_t, ar_t.c.household_no == h_t.c.household_no))
+        .where(h_t.c.village_code.is_not(None))
+        .group_by(h_t.c.household_no, h_t.c.village_code)
+    )
+    frame = pd.DataFrame(conn.execute(stmt).all(), columns=["village_code", "first_filed"])
+    frame["first_filed"] = pd.to_datetime(frame["first_filed"]).dt.date
+    return frame
+
+
+def _pre_credit_dates(conn: Connection) -> list[date]:
+    """The days on which a pre-credit count can change: the assessments' as-of dates (between
+    two of them the assessments dated by a day, and so the current ones, are the same)."""
+    a_t = Assessment.__table__  # type: ignore[attr-defined]
+    days = conn.execute(select(a_t.c.as_of).distinct()).scalars()
+    return sorted(pd.Timestamp(d).date() for d in days)
+
+
 def monthly_rates(ws: Workspace, *, months: list[date] | None = None) -> pd.DataFrame:
     """Rates of every level as of each month's end (``data_months`` unless ``months`` given),
-    one row per (as_of, level, area): ``SNAPSHOT_COLUMNS``, oldest month first."""
-    months = data_months(ws) if months is None else months
-    regions = _regions(ws)
-    frames = []
-    with ws.engine.connect() as conn:
-        for end in months:
-            per_village = pd.DataFrame(_count_villages(conn, as_of=end), columns=_COUNTS)
-            for level in LEVELS:
-                frame = _rates_of(regions, per_village, level)
-                frames.append(frame.assign(as_of=end, level=level))
-    if not frames:
+    one row per (as_of, level, area): ``SNAPSHOT_COLUMNS``, oldest month first.
+
+    The same figures as ``rates(as_of=month_end)`` for every month, counted faster: households
+    filed by a day are those first filed on or before it, and pre-credited households are
+    counted (``_count_villages``) once per assessment date, since they change only then."""
+    months = data_months(ws) if months is None else sorted(months)
+    if not months:
         return pd.DataFrame(columns=SNAPSHOT_COLUMNS)
-    return pd.concat(frames, ignore_index=True)[SNAPSHOT_COLUMNS]
+    regions = _regions(ws)
+    with ws.engine.connect() as conn:
+        now = pd.DataFrame(_count_villages(conn), columns=_COUNTS)
+        first_filed = _first_filed(conn)
+        change_days = _pre_credit_dates(conn)
+        granted: dict[date, pd.Series] = {}
+        for end in months:
+            day = max((d for d in change_days if d <= end), default=None)
+            if day is not None and day not in granted:
+                counted = pd.DataFrame(_count_villages(conn, as_of=day), columns=_COUNTS)
+                granted[day] = counted.set_index("village_code")["pre_credited"]
+    households = now.set_index("village_code")["households"]
+    villages = pd.Index(regions["village_code"].unique(), name="village_code")
+    filed_on = first_filed.groupby(["village_code", "first_filed"]).size()
+    long = []
+    for end in months:
+        day = max((d for d in change_days if d <= end), default=None)
+        by_day = filed_on[filed_on.index.get_level_values("first_filed") <= end]
+        per_village = pd.DataFrame(index=villages)
+        per_village["households"] = households.reindex(villages, fill_value=0)
+        per_village["filed"] = (
+            by_day.groupby(level="village_code").sum().reindex(villages, fill_value=0)
+        )
+        per_village["pre_credited"] = (
+            granted[day].reindex(villages, fill_value=0) if day is not None else 0
+        )
+        long.append(per_village.reset_index().assign(as_of=end))
+    counts = pd.concat(long, ignore_index=True)
+    for col in _COUNTS[1:]:
+        counts[col] = counts[col].fillna(0).astype(int)
+    merged = regions.merge(counts, on="village_code", how="left")
+    frames = []
+    for level in LEVELS:
+        if level == "village":
+            grouped = merged.assign(code=merged["village_code"], name=merged["village_name"])
+        else:
+            keys = (
+                ["town_code", "town_name", "county_code"]
+                if level == "town"
+                else ["county_code", "county_name"]
+            )
+            grouped = merged.groupby(["as_of", *keys], dropna=False, as_index=False)[
+                ["households", "filed", "pre_credited"]
+            ].sum()
+            code, name = keys[0], keys[1]
+            grouped = grouped.assign(code=grouped[code], name=grouped[name])
+            if level == "county":
+                grouped["town_name"] = ""
+        frames.append(_with_rates(grouped).assign(level=level))
+    out = pd.concat(frames, ignore_index=True)
+    order = {level: i for i, level in enumerate(LEVELS)}
+    out = out.sort_values(
+        ["as_of", "level", "code"], key=lambda c: c.map(order) if c.name == "level" else c
+    )
+    return out.reset_index(drop=True)[SNAPSHOT_COLUMNS]
+
+
+def _with_rates(grouped: pd.DataFrame) -> pd.DataFrame:
+    """``grouped`` (counts per area) with the two rates (0 where an area has no households)."""
+    out = grouped.copy()
+    denominator = out["households"].where(out["households"] > 0)
+    out["filing_rate"] = (out["filed"] / denominator).fillna(0.0).astype(float)
+    out["pre_credit_rate"] = (out["pre_credited"] / denominator).fillna(0.0).astype(float)
+    return out
 
 
 def take_snapshot(ws: Workspace) -> int:

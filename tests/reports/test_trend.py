@@ -145,3 +145,16 @@ def test_data_stamp_changes_with_every_write_a_page_shows(ws):
     snapped = data_stamp(ws)
     assert snapped[3] is not None and snapped[:3] == imported[:3]
     assert data_stamp(ws) == snapped  # nothing written: the same stamp, caches stay valid
+
+
+def test_monthly_rates_agree_with_rates_as_of_each_month(ws):
+    """The fast monthly count and the direct count as of a day are the same figures."""
+    monthly_county.build(ws)
+    months = data_months(ws)
+    frame = monthly_rates(ws)
+    for end in months:
+        for level in ("village", "town", "county"):
+            fast = frame[(frame["as_of"] == end) & (frame["level"] == level)]
+            direct = rates(ws, level=level, as_of=end)
+            columns = ["code", "households", "filed", "pre_credited"]
+            assert fast[columns].values.tolist() == direct[columns].values.tolist(), (end, level)

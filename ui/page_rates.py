@@ -209,7 +209,7 @@ else:
     pre_from = trend.loc[first_pre, "month"] if first_pre is not None else "—"
     st.caption(
         f"每月一个点，按各月末之前的建档日期与评估日期计算。各月对照所属年度目标：{notes}。"
-        f"预授信率自首次评估（{pre_from}）起计，此前为“—”。"
+        f"预授信率自首次评估（{pre_from}）起计，此前的月份没有预授信率（表中为空，显示 None）。"
     )
     shown, config = sortable(
         trend.iloc[::-1],

@@ -78,6 +78,11 @@ stored_years = assessed_years(ws)
 years = sorted({*stored_years, heading.as_of.year, heading.as_of.year - 1}, reverse=True)
 c1, c2 = st.columns([1, 2])
 year = c1.selectbox("评定年度", years, key="year", format_func=lambda y: f"{y}年")
+if can_assess(principal) and c1.button(f"评定{year}年度并保存结果", key="assess"):
+    stored = assess_year(ws, year=year, principal=principal, households=facts)
+    audit("assess_villages", target=f"{year}年度", detail=f"{stored} 个村")
+    st.success(f"已保存{year}年度评定结果：{fmt_count(stored, '个村')}。")
+    stored_years = assessed_years(ws)
 results = history(year_results(ws, principal=principal))
 this_year = results[results["year"] == year]
 if year in stored_years:
@@ -86,12 +91,6 @@ if year in stored_years:
     c2.caption(f"{year}年度已评定（数据截至 {fmt_date(heading.as_of)}{by}）；下表为当前数据。")
 else:
     c2.caption(f"{year}年度尚未保存评定结果；下表按截至 {fmt_date(heading.as_of)} 的数据计算。")
-if can_assess(principal) and st.button(f"评定{year}年度并保存结果", key="assess"):
-    stored = assess_year(ws, year=year, principal=principal, households=facts)
-    audit("assess_villages", target=f"{year}年度", detail=f"{stored} 个村")
-    st.success(f"已保存{year}年度评定结果：{fmt_count(stored, '个村')}。")
-    results = history(year_results(ws, principal=principal))
-    this_year = results[results["year"] == year]
 
 m = st.columns(3)
 m[0].metric("行政村", fmt_count(len(villages), "个"))

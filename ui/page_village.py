@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from creditfarm.access import Permission, can
@@ -154,11 +155,17 @@ code = st.selectbox(
     "选择村", ["", *labels], key="village", format_func=lambda c: labels.get(c, "请选择")
 )
 if code:
+    criteria = display(
+        criteria_long(ws, villages=villages[villages["village_code"] == code]),
+        ["label", "value", "comparison", "threshold", "passed"],
+    )
+    # shares as percentages, kept numbers (a village without borrowers has no value)
+    criteria["数值"] = pd.to_numeric(criteria["数值"], errors="coerce") * 100
+    criteria["标准"] = pd.to_numeric(criteria["标准"], errors="coerce") * 100
+    percent = st.column_config.NumberColumn
     st.dataframe(
-        display(
-            criteria_long(ws, villages=villages[villages["village_code"] == code]),
-            ["label", "value", "comparison", "threshold", "passed"],
-        ).assign(数值=lambda f: f["数值"].map(fmt_pct), 标准=lambda f: f["标准"].map(fmt_pct)),
+        criteria,
+        column_config={"数值": percent(format="%.1f%%"), "标准": percent(format="%.0f%%")},
         hide_index=True,
         width="stretch",
     )

@@ -29,6 +29,7 @@ from creditfarm.cli import (  # noqa: E402, F401
     explaining,
     lists,
     modelling,
+    reporting,
     sample,
     serve,
     users,

@@ -123,3 +123,25 @@ def test_report_months_newest_first(ws):
     monthly_county.build(ws)
     months = report_months(ws)
     assert months[0] == date(2022, 2, 28) and months[-1] == date(2021, 1, 31)
+
+
+def test_cli_monthly_writes_the_report(ws, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from creditfarm.cli import _common, app
+
+    monthly_county.build(ws)
+    monkeypatch.setattr(_common, "workspace", lambda db=None: ws)
+    runner = CliRunner()
+    out = tmp_path / "月报.xlsx"
+    done = runner.invoke(
+        app, ["monthly", "--month", "2022-01", "--out", str(out), "--unit", "人民银行保亭县支行"]
+    )
+    assert done.exit_code == 0, done.output
+    sheet = _sheet(out.read_bytes())
+    assert "2022年1月" in str(sheet["A2"].value)
+    assert _rows(sheet)["全县合计"][1:4] == [10, 7, 70.0]
+    newest = runner.invoke(app, ["monthly", "--out", str(out)])
+    assert newest.exit_code == 0 and "2022年2月" in newest.output  # the data's newest month
+    bad = runner.invoke(app, ["monthly", "--month", "June", "--out", str(out)])
+    assert bad.exit_code != 0 and "--month" in bad.output

@@ -35,7 +35,9 @@ __all__ = [
     "data_stamp",
     "display",
     "fmt_points",
+    "local_time",
     "page_principal",
+    "sortable",
     "workspace",
 ]
 
@@ -99,6 +101,16 @@ LABELS: dict[str, str] = {
     "reason": "理由",
     "decided_by": "经办人",
     "decided_at": "时间",
+    "month_end": "月份",
+    "filing_mom": "建档率比上月(百分点)",
+    "filing_yoy": "建档率同比(百分点)",
+    "pre_credit_mom": "预授信率比上月(百分点)",
+    "pre_credit_yoy": "预授信率同比(百分点)",
+    "filing_gap": "建档率与目标差距(百分点)",
+    "pre_credit_gap": "预授信率与目标差距(百分点)",
+    "year": "评定年度",
+    "status": "评定情况",
+    "result": "评定结果",
 }
 
 _PCT = {
@@ -155,6 +167,7 @@ def cached_indicators(stamp: tuple[Any, ...], level: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def cached_trend(stamp: tuple[Any, ...]) -> pd.DataFrame:
+    """The county's trend by month (as of each month's end of the data)."""
     return trend.rate_trend(workspace())
 
 
@@ -200,6 +213,62 @@ def display(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFra
     return out.rename(columns=labels).reset_index(drop=True)
 
 
+_POINTS = {
+    "filing_mom",
+    "filing_yoy",
+    "pre_credit_mom",
+    "pre_credit_yoy",
+    "filing_gap",
+    "pre_credit_gap",
+}
+_COUNTS = {"households", "filed", "pre_credited", "credit_households", "borrowers", "villages"}
+
+
+def sortable(
+    frame: pd.DataFrame, columns: list[str] | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A copy for st.dataframe that keeps numbers as numbers, so a column sorts by value (9万元
+    below 13.1万元, 9.5% below 61.4%): shares as percentages (61.4, shown 61.4%), changes in
+    percentage points, amounts in 元, dates as dates (2022年6月30日); with the column_config
+    that shows them. Flags read 是 / 否; headers in Chinese."""
+    frame = frame[columns] if columns else frame
+    out = pd.DataFrame(index=frame.index)
+    labels = dict(LABELS)
+    if "filed" in frame.columns and not _is_flag(frame["filed"]):
+        labels["filed"] = "已建档户数"  # rates: a count, not a flag
+    config: dict[str, Any] = {}
+    for col in frame.columns:
+        values = frame[col]
+        label = labels.get(col, col)
+        if col in _PCT:
+            out[col] = pd.to_numeric(values, errors="coerce") * 100
+            config[label] = st.column_config.NumberColumn(label, format="%.1f%%")
+        elif col in _POINTS:
+            out[col] = pd.to_numeric(values, errors="coerce")
+            config[label] = st.column_config.NumberColumn(label, format="%+.1f")
+        elif col in _YUAN:
+            out[col] = pd.to_numeric(values, errors="coerce")
+            label = f"{label}(元)"
+            config[label] = st.column_config.NumberColumn(label, format="localized")
+        elif col in _COUNTS and not _is_flag(values):
+            out[col] = pd.to_numeric(values, errors="coerce")
+            config[label] = st.column_config.NumberColumn(label, format="localized")
+        elif col in _BOOL and _is_flag(values):
+            out[col] = values.map(lambda v: "是" if bool(v) and not pd.isna(v) else "否")
+        elif col == "month_end":
+            out[col] = pd.to_datetime(values)
+            config[label] = st.column_config.DateColumn(label, format="YYYY年M月")
+        elif col == "as_of":
+            out[col] = pd.to_datetime(values)
+            config[label] = st.column_config.DateColumn(label, format="YYYY年M月D日")
+        elif col == "grade":
+            out[col] = values.fillna("未评级")
+        else:
+            out[col] = values
+        labels[col] = label
+    return out.rename(columns=labels).reset_index(drop=True), config
+
+
 def fmt_points(delta: float) -> str:
     """A difference of two shares in percentage points, signed: +2.5 个百分点."""
     return f"{delta * 100:+.1f} 个百分点"
@@ -212,6 +281,11 @@ def _local_time(value: Any) -> str:
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
     return fmt_date(stamp.tz_convert("Asia/Shanghai").to_pydatetime())
+
+
+def local_time(value: Any) -> str:
+    """A stored UTC time in China Standard Time, the one date format (2022年7月1日 17:30)."""
+    return _local_time(value)
 
 
 def _is_flag(values: pd.Series) -> bool:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from creditfarm.access import Permission
 from creditfarm.display.exports import csv_text
-from creditfarm.display.formatting import fmt_count, fmt_pct
+from creditfarm.display.formatting import fmt_count
 from creditfarm.ingest.contract import SOURCES
 from creditfarm.ingest.uploads import (
     UploadRefused,
@@ -19,7 +19,7 @@ from creditfarm.ingest.uploads import (
     resolve_import_folder,
     save_uploads,
 )
-from ui.common import audit, data_stamp, page_principal, workspace
+from ui.common import audit, data_stamp, local_time, page_principal, workspace
 
 ws = workspace()
 principal = page_principal(Permission.import_data)
@@ -41,6 +41,7 @@ REPORT_LABELS = {
     "status": "状态",
     "message": "说明",
     "run_id": "批次",
+    "imported_at": "导入时间",
 }
 STATUS_ZH = {"done": "完成", "failed": "失败", "unchanged": "未变化", "running": "进行中"}
 QUARANTINE_LABELS = {
@@ -158,17 +159,24 @@ if report.empty:
 else:
     shown = report.assign(
         source=report["source"].map(_source_zh),
-        linked_share=report["linked_share"].map(fmt_pct),
+        # a number (61.4, shown 61.4%), so the column sorts by value
+        linked_share=pd.to_numeric(report["linked_share"], errors="coerce") * 100,
         quarantined_by_reason=report["quarantined_by_reason"].map(_reasons_text),
         warnings=report["warnings"].map(_warnings_text),
     )
-    st.dataframe(shown.rename(columns=REPORT_LABELS), hide_index=True, width="stretch")
-    with st.expander("按文件查看"):
+    st.dataframe(
+        shown.rename(columns=REPORT_LABELS),
+        column_config={"关联率": st.column_config.NumberColumn("关联率", format="%.1f%%")},
+        hide_index=True,
+        width="stretch",
+    )
+    with st.expander("按文件查看（同一文件的每次新导出各占一行，较早导出的隔离行保留）"):
         per_file = runs.assign(
             source=runs["source"].map(_source_zh),
             status=runs["status"].map(STATUS_ZH),
             quarantined_by_reason=runs["quarantined_by_reason"].map(_reasons_text),
             warnings=runs["warnings"].map(_warnings_text),
+            imported_at=runs["imported_at"].map(local_time),
         )
         st.dataframe(per_file.rename(columns=REPORT_LABELS), hide_index=True, width="stretch")
 

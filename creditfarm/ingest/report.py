@@ -1,7 +1,9 @@
 """The import report (per source) and the quarantine export (IDs, phones, cards masked).
 
-Both describe the *current* imports: for every file name and source, its latest run that did
-something (``done`` or ``failed``); a run that found the file ``unchanged`` adds nothing.
+Both describe every file imported, each export of a file its own entry: every run that
+imported something (``done``) — a newer export of ``户籍.csv`` is listed beside the earlier one,
+whose quarantined rows stay in the report (nothing imported is lost from it) — and, for a file
+whose latest run failed, that failure. A run that found the file ``unchanged`` adds nothing.
 """
 
 from __future__ import annotations
@@ -60,13 +62,21 @@ _QUARANTINE = QuarantineRow.__table__  # type: ignore[attr-defined]
 
 
 def _current_runs(conn: Connection) -> list[dict[str, Any]]:
+    """Every ``done`` run (each export of a file), and the latest run of a file name when it
+    failed (a failure fixed by a later import of that name is history, not a problem now)."""
     rows = conn.execute(
         select(_RUN).where(_RUN.c.status.in_(["done", "failed"])).order_by(_RUN.c.id)
     ).mappings()
+    kept: dict[int, dict[str, Any]] = {}
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
+        if row["status"] == "done":
+            kept[row["id"]] = dict(row)
         latest[(row["source"], row["file_name"])] = dict(row)
-    return sorted(latest.values(), key=lambda r: r["id"])
+    for run in latest.values():
+        if run["status"] == "failed":
+            kept[run["id"]] = run
+    return [kept[k] for k in sorted(kept)]
 
 
 def current_run_ids(ws: Workspace) -> list[int]:
@@ -144,6 +154,7 @@ def run_table(ws: Workspace, *, run_ids: Sequence[int] | None = None) -> pd.Data
                 "quarantined_by_reason": dict(sorted(by_reason.items())),
                 "warnings": dict(run["warnings"] or {}),
                 "message": run["message"] or "",
+                "imported_at": run["finished_at"] or run["started_at"],
             }
         )
     return pd.DataFrame.from_records(
@@ -161,6 +172,7 @@ def run_table(ws: Workspace, *, run_ids: Sequence[int] | None = None) -> pd.Data
             "quarantined_by_reason",
             "warnings",
             "message",
+            "imported_at",
         ],
     )
 

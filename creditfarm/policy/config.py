@@ -50,6 +50,7 @@ class LimitRule(BaseModel):
     round_to: float = Field(gt=0)
     min_limit: float = Field(ge=0)
     thin_file: ThinFile
+    term_years: int = Field(default=3, gt=0)  # 授信期限 of a pre-credit line
 
 
 class PovertyProduct(BaseModel):

@@ -11,34 +11,55 @@ behind each figure are exactly the rows a loan officer can open. Definitions:
   (no balance: 0, passes);
 - filing rate = households with an archive / 户籍 households.
 信用乡(镇): credit villages / villages ≥ [credit_town].min_credit_village_share.
+
+**By year.** ``assess_year`` stores a year's results (table ``creditarearesult``: per year,
+village and town, rated or not, with the figures); assessing the same year again replaces it.
+``history`` reads consecutive stored years per area: 评定 (rated this year, not in the year
+assessed before it or never assessed before), 保持 (rated in both), 摘牌 (rated before, not
+now), 未达标 (in neither). ``assessment_sheet_xlsx`` prints a village's 评定表 of a year and
+``publicity_xlsx`` its 公示 list (the credit households, for the bank's roles).
 """
 
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import delete, insert, select, text
 
-from creditfarm.access import Permission, Principal, can, require, system_principal
-from creditfarm.display.exports import excel_writer
+from creditfarm.access import AccessDenied, Permission, Principal, can, require, system_principal
+from creditfarm.display.exports import excel_writer, neutralise
+from creditfarm.display.formatting import fmt_date, fmt_pct
 from creditfarm.identity import show_name
 from creditfarm.ingest.contract import NON_PERFORMING
 from creditfarm.officer.households import household_frame
+from creditfarm.reports.rates import report_heading
+from creditfarm.storage.models import CreditAreaResult
 from creditfarm.workspace import Workspace
 
 __all__ = [
     "BEHIND",
     "CRITERIA",
+    "STATUS",
     "Criterion",
     "assess_towns",
     "assess_villages",
+    "assess_year",
+    "assessed_years",
+    "assessment_sheet_xlsx",
+    "can_assess",
     "count_behind",
     "criteria_long",
     "export_xlsx",
+    "history",
     "households_behind",
+    "publicity_xlsx",
     "village_households",
+    "year_results",
 ]
 
 SETTLED = "结清"
@@ -257,9 +278,15 @@ def assess_towns(ws: Workspace, *, villages: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["credit_town", "town_code"]).reset_index(drop=True)
 
 
-def export_xlsx(ws: Workspace, *, villages: pd.DataFrame, towns: pd.DataFrame) -> bytes:
-    """The assessment as an Excel workbook: one sheet of villages (criteria as columns with
-    达标/未达标), one of towns; title row and units."""
+def export_xlsx(
+    ws: Workspace, *, villages: pd.DataFrame, towns: pd.DataFrame, year: int | None = None
+) -> bytes:
+    """The assessment as an Excel workbook: one sheet of villages (the result first, then the
+    criteria as columns with 达标/未达标), one of towns; a title naming the county (and the
+    assessment ``year``), the date the data stands at, units."""
+    heading = report_heading(ws)
+    label = f"{heading.county_name}{f'{year}年度' if year else ''}"
+    dated = f"数据截至{fmt_date(heading.as_of)}"
     rules = ws.policy.credit_village
     buffer = io.BytesIO()
     with excel_writer(buffer) as writer:
@@ -271,8 +298,9 @@ def export_xlsx(ws: Workspace, *, villages: pd.DataFrame, towns: pd.DataFrame) -
         pct = book.add_format({"num_format": "0.0%", "border": 1})
         plain = book.add_format({"border": 1})
         sheet = book.add_worksheet("信用村评定")
-        sheet.write(0, 0, "信用村评定结果", title)
-        headers = ["乡镇", "村代码", "村名", "户数(户)"]
+        sheet.write(0, 0, f"{label}信用村评定结果", title)
+        sheet.write(1, 0, dated)
+        headers = ["评定结果", "乡镇", "村代码", "村名", "户数(户)"]
         for c in CRITERIA:
             op = "≥" if c.minimum else "<"
             headers += [f"{c.label}(%)", f"{c.label}标准({op}{getattr(rules, c.policy_field):.0%})"]
@@ -280,24 +308,25 @@ def export_xlsx(ws: Workspace, *, villages: pd.DataFrame, towns: pd.DataFrame) -
         for j, h in enumerate(headers):
             sheet.write(2, j, h, head)
         for i, v in enumerate(villages.itertuples(), start=3):
-            sheet.write(i, 0, v.town_name or "", plain)
-            sheet.write(i, 1, v.village_code or "", plain)
-            sheet.write(i, 2, v.village_name or "", plain)
-            sheet.write_number(i, 3, int(v.households), plain)
+            sheet.write(i, 0, "信用村" if v.credit_village else "未达标", plain)
+            sheet.write(i, 1, v.town_name or "", plain)
+            sheet.write(i, 2, v.village_code or "", plain)
+            sheet.write(i, 3, v.village_name or "", plain)
+            sheet.write_number(i, 4, int(v.households), plain)
             for k, c in enumerate(CRITERIA):
                 value = getattr(v, c.key)
                 if pd.isna(value):
-                    sheet.write(i, 4 + 2 * k, "无借款户", plain)
+                    sheet.write(i, 5 + 2 * k, "无借款户", plain)
                 else:
-                    sheet.write_number(i, 4 + 2 * k, float(value), pct)
+                    sheet.write_number(i, 5 + 2 * k, float(value), pct)
                 sheet.write(
-                    i, 5 + 2 * k, "达标" if getattr(v, f"{c.key}_pass") else "未达标", plain
+                    i, 6 + 2 * k, "达标" if getattr(v, f"{c.key}_pass") else "未达标", plain
                 )
-            sheet.write(i, 4 + 2 * len(CRITERIA), "信用村" if v.credit_village else "未达标", plain)
-        sheet.set_column(0, 2, 14)
+        sheet.set_column(0, 3, 14)
         sheet.set_column(3, len(headers), 12)
         sheet2 = book.add_worksheet("信用乡镇评定")
-        sheet2.write(0, 0, "信用乡(镇)评定结果", title)
+        sheet2.write(0, 0, f"{label}信用乡(镇)评定结果", title)
+        sheet2.write(1, 0, dated)
         for j, h in enumerate(
             ["乡镇", "行政村数(个)", "信用村数(个)", "信用村占比(%)", "标准", "评定结果"]
         ):
@@ -310,4 +339,334 @@ def export_xlsx(ws: Workspace, *, villages: pd.DataFrame, towns: pd.DataFrame) -
             sheet2.write(i, 4, f"≥{t.threshold:.0%}", plain)
             sheet2.write(i, 5, "信用乡(镇)" if t.credit_town else "未达标", plain)
         sheet2.set_column(0, 5, 14)
+    return buffer.getvalue()
+
+
+# The history of an area between two consecutive assessed years (key → label).
+STATUS: dict[str, str] = {
+    "rated": "评定",  # rated this year; not in the year assessed before (or never assessed)
+    "kept": "保持",  # rated in both years
+    "delisted": "摘牌",  # rated before, not this year
+    "not_rated": "未达标",  # rated in neither
+}
+_FIGURES = (
+    "households",
+    "filed",
+    "credit_households",
+    "borrowers",
+    "borrowers_in_arrears",
+    "loan_balance",
+    "npl_balance",
+    *(c.key for c in CRITERIA),
+    *(f"{c.key}_pass" for c in CRITERIA),
+)
+
+
+_HEAD_FORMAT = {"bold": True, "border": 1, "align": "center", "bg_color": "#DDEBF7"}
+_OPINIONS = ("村两委意见（盖章）", "银行评定小组意见（盖章）", "人民银行县支行意见（盖章）")
+
+
+def can_assess(principal: Principal) -> bool:
+    """Whether ``principal`` may record a year's assessment: the bank's credit supervisor (who
+    approves) or the administrator (who runs the county's jobs), county-wide."""
+    county_wide = principal.villages is None
+    return county_wide and (
+        can(principal, Permission.approve) or can(principal, Permission.run_models)
+    )
+
+
+def _plain(value: Any) -> Any:
+    """A figure as JSON keeps it: numpy numbers as Python's, NaN as None."""
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def assess_year(
+    ws: Workspace, *, year: int, principal: Principal, households: pd.DataFrame | None = None
+) -> int:
+    """Assess every village and town of the county on the current data and store the results
+    as ``year``'s (replacing that year's earlier results; other years are kept). Returns the
+    villages stored. ``households``: a county-wide ``village_households`` frame already held."""
+    if not can_assess(principal):
+        raise AccessDenied(f"{principal.username}：无权评定信用村（需信贷主管或系统管理员）")
+    facts = (
+        village_households(ws, principal=system_principal()) if households is None else households
+    )
+    villages = assess_villages(ws, households=facts)
+    towns = assess_towns(ws, villages=villages)
+    as_of = report_heading(ws).as_of
+    now = datetime.now(UTC)
+    common = {
+        "year": year,
+        "policy_version": ws.policy.version,
+        "as_of": as_of,
+        "assessed_by": principal.username,
+        "assessed_at": now,
+    }
+    rows = [
+        {
+            **common,
+            "level": "village",
+            "code": str(v["village_code"]),
+            "name": str(v["village_name"] or ""),
+            "town_name": str(v["town_name"] or ""),
+            "credit": bool(v["credit_village"]),
+            "figures": {k: _plain(v[k]) for k in _FIGURES},
+        }
+        for v in villages.to_dict("records")
+    ]
+    rows += [
+        {
+            **common,
+            "level": "town",
+            "code": str(t["town_code"]),
+            "name": str(t["town_name"] or ""),
+            "town_name": str(t["town_name"] or ""),
+            "credit": bool(t["credit_town"]),
+            "figures": {
+                k: _plain(t[k])
+                for k in ("villages", "credit_villages", "credit_village_share", "threshold")
+            },
+        }
+        for t in towns.to_dict("records")
+    ]
+    table = CreditAreaResult.__table__  # type: ignore[attr-defined]
+    with ws.engine.begin() as conn:
+        conn.execute(delete(table).where(table.c.year == year))
+        if rows:
+            conn.execute(insert(table), rows)
+    return len(villages)
+
+
+def assessed_years(ws: Workspace) -> list[int]:
+    """The years with stored results, oldest first."""
+    table = CreditAreaResult.__table__  # type: ignore[attr-defined]
+    with ws.engine.connect() as conn:
+        return sorted(int(y) for y in conn.execute(select(table.c.year).distinct()).scalars())
+
+
+RESULT_COLUMNS = [
+    "year",
+    "level",
+    "code",
+    "name",
+    "town_name",
+    "credit",
+    "figures",
+    "as_of",
+    "assessed_by",
+]
+
+
+def year_results(ws: Workspace, *, principal: Principal, level: str = "village") -> pd.DataFrame:
+    """Every stored result of ``level`` (village or town) that ``principal`` may see (a village
+    committee: its own village), ``RESULT_COLUMNS``, by code then year."""
+    require(principal, Permission.view_credit_village)
+    table = CreditAreaResult.__table__  # type: ignore[attr-defined]
+    query = select(*(table.c[c] for c in RESULT_COLUMNS)).where(table.c.level == level)
+    if principal.villages is not None:
+        if level != "village":
+            return pd.DataFrame(columns=RESULT_COLUMNS)
+        query = query.where(table.c.code.in_(sorted(principal.villages)))
+    with ws.engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=RESULT_COLUMNS)
+    frame["credit"] = frame["credit"].astype(bool)
+    frame["year"] = frame["year"].astype(int)
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    return frame.sort_values(["code", "year"]).reset_index(drop=True)
+
+
+def history(results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` (a ``year_results`` frame) with ``previous_year`` (the area's year assessed
+    before, or NaN), ``previous_credit`` and ``status`` (a key of ``STATUS``) and
+    ``status_label``: each year against the year assessed before it."""
+    out = results.sort_values(["code", "year"]).reset_index(drop=True)
+    grouped = out.groupby("code", sort=False)
+    out["previous_year"] = grouped["year"].shift(1)
+    previous = grouped["credit"].shift(1)
+    before = previous.astype("boolean").fillna(False).astype(bool)
+    now = out["credit"].astype(bool)
+    out["previous_credit"] = previous
+    out["status"] = [
+        ("kept" if b else "rated") if n else ("delisted" if b else "not_rated")
+        for n, b in zip(now, before, strict=True)
+    ]
+    out["status_label"] = out["status"].map(STATUS)
+    return out
+
+
+def _results_of(ws: Workspace, *, village_code: str, principal: Principal) -> pd.DataFrame:
+    require(principal, Permission.view_credit_village, village_code=village_code)
+    found = history(year_results(ws, principal=principal))
+    return found[found["code"] == village_code]
+
+
+def assessment_sheet_xlsx(
+    ws: Workspace, *, village_code: str, year: int, principal: Principal
+) -> bytes:
+    """A village's 评定表 of ``year`` (stored by ``assess_year``): the village, the criteria with
+    value, standard and result, the result and its history, and lines for the opinions and
+    seals of the village committee, the bank and the PBoC sub-branch; A4 portrait."""
+    rows = _results_of(ws, village_code=village_code, principal=principal)
+    this = rows[rows["year"] == year]
+    if this.empty:
+        raise ValueError(f"村 {village_code} 没有 {year}年的评定结果：请先评定该年度")
+    rec = this.iloc[0]
+    figures = rec["figures"]
+    rules = ws.policy.credit_village
+    county = report_heading(ws).county_name
+    buffer = io.BytesIO()
+    with excel_writer(buffer) as writer:
+        book = writer.book
+        sheet = book.add_worksheet("信用村评定表")
+        title = book.add_format({"bold": True, "font_size": 16, "align": "center"})
+        head = book.add_format(
+            {"bold": True, "border": 1, "align": "center", "bg_color": "#DDEBF7"}
+        )
+        box = book.add_format({"border": 1, "text_wrap": True, "valign": "vcenter"})
+        good = book.add_format({"border": 1, "bold": True, "bg_color": "#C6EFCE"})
+        bad = book.add_format({"border": 1, "bold": True, "bg_color": "#FFC7CE"})
+        sheet.merge_range(0, 0, 0, 3, f"{county}{year}年度信用村评定表", title)
+        facts = [
+            ("乡镇", rec["town_name"]),
+            ("行政村", f"{rec['name']}（{village_code}）"),
+            ("户籍户数", f"{int(figures.get('households') or 0):,}户"),
+            ("数据截至", fmt_date(rec["as_of"]) if rec["as_of"] else "—"),
+        ]
+        for i, (label, value) in enumerate(facts, start=2):
+            sheet.write(i, 0, label, head)
+            sheet.merge_range(i, 1, i, 3, str(neutralise(value)), box)
+        row = len(facts) + 3
+        for j, h in enumerate(["评定指标", "本村数值", "标准", "结果"]):
+            sheet.write(row, j, h, head)
+        for c in CRITERIA:
+            row += 1
+            value = figures.get(c.key)
+            threshold = getattr(rules, c.policy_field)
+            passed = bool(figures.get(f"{c.key}_pass"))
+            sheet.write(row, 0, c.label, box)
+            sheet.write(row, 1, "无借款户" if value is None else fmt_pct(value), box)
+            sheet.write(row, 2, f"{'≥' if c.minimum else '<'}{fmt_pct(threshold, 0)}", box)
+            sheet.write(row, 3, "达标" if passed else "未达标", good if passed else bad)
+        row += 2
+        result = "信用村" if rec["credit"] else "未达标"
+        sheet.write(row, 0, "评定结果", head)
+        sheet.merge_range(
+            row, 1, row, 3, f"{result}（{rec['status_label']}）", good if rec["credit"] else bad
+        )
+        row += 1
+        earlier = rows[rows["year"] <= year]
+        sheet.write(row, 0, "历年评定", head)
+        sheet.merge_range(
+            row,
+            1,
+            row,
+            3,
+            "；".join(
+                f"{int(r.year)}年 {'信用村' if r.credit else '未达标'}（{r.status_label}）"
+                for r in earlier.itertuples()
+            ),
+            box,
+        )
+        for label in (
+            "村两委意见（盖章）",
+            "银行评定小组意见（盖章）",
+            "人民银行县支行意见（盖章）",
+        ):
+            row += 2
+            sheet.write(row, 0, label, head)
+            sheet.merge_range(row, 1, row + 1, 3, "　　　　　　　　　　　　年　　月　　日", box)
+        sheet.set_column(0, 0, 24)
+        sheet.set_column(1, 3, 18)
+        sheet.set_portrait()
+        sheet.set_paper(9)
+        sheet.fit_to_pages(1, 1)
+        sheet.print_area(0, 0, row + 1, 3)
+    return buffer.getvalue()
+
+
+def publicity_xlsx(
+    ws: Workspace,
+    *,
+    village_code: str,
+    year: int,
+    principal: Principal,
+    households: pd.DataFrame | None = None,
+    today: date | None = None,
+) -> bytes:
+    """A village's 公示 list for ``year``: its credit households (序号, 户主 as ``principal`` may
+    see names, 户号, grade), with the village's result and a line for objections; for the
+    roles that may see households."""
+    require(principal, Permission.view_households, village_code=village_code)
+    facts = (
+        village_households(ws, village_code=village_code, principal=principal)
+        if households is None
+        else households
+    )
+    credit = households_behind(
+        facts, village_code=village_code, figure="credit_household", principal=principal
+    ).sort_values("household_no")
+    results = _results_of(ws, village_code=village_code, principal=principal)
+    this = results[results["year"] == year]
+    verdict = (
+        ("信用村" if this.iloc[0]["credit"] else "未达标") + f"（{this.iloc[0]['status_label']}）"
+        if not this.empty
+        else "尚未评定"
+    )
+    heading = report_heading(ws)
+    village = facts[facts["village_code"] == village_code]
+    village_name = str(village["village_name"].iloc[0]) if not village.empty else village_code
+    town_name = str(village["town_name"].iloc[0]) if not village.empty else ""
+    buffer = io.BytesIO()
+    with excel_writer(buffer) as writer:
+        book = writer.book
+        sheet = book.add_worksheet("公示名单")
+        title = book.add_format({"bold": True, "font_size": 16, "align": "center"})
+        head = book.add_format(
+            {"bold": True, "border": 1, "align": "center", "bg_color": "#DDEBF7"}
+        )
+        box = book.add_format({"border": 1})
+        sheet.merge_range(
+            0,
+            0,
+            0,
+            4,
+            f"{heading.county_name}{town_name}{village_name}{year}年度信用户公示名单",
+            title,
+        )
+        sheet.merge_range(
+            1,
+            0,
+            1,
+            4,
+            f"本村评定结果：{verdict}；信用户 {len(credit)} 户；"
+            f"数据截至{fmt_date(heading.as_of)}；公示日期：{fmt_date(today or date.today())}",
+        )
+        for j, h in enumerate(["序号", "户主", "户号", "信用等级", "备注"]):
+            sheet.write(2, j, h, head)
+        for i, rec in enumerate(credit.to_dict("records"), start=1):
+            sheet.write_number(2 + i, 0, i, box)
+            sheet.write_string(2 + i, 1, str(neutralise(rec["head_name"] or "")), box)
+            sheet.write_string(2 + i, 2, str(neutralise(rec["household_no"])), box)
+            sheet.write_string(2 + i, 3, str(rec["grade"] or ""), box)
+            sheet.write_blank(2 + i, 4, None, box)
+        end = 3 + len(credit) + 1
+        sheet.merge_range(
+            end,
+            0,
+            end,
+            4,
+            "公示期内如有异议，请向村两委或授信银行反映。村两委（盖章）：　　　　日期：",
+        )
+        sheet.set_column(0, 0, 6)
+        sheet.set_column(1, 4, 16)
+        sheet.set_paper(9)
+        sheet.fit_to_pages(1, 0)
+        sheet.repeat_rows(2)
+        sheet.print_area(0, 0, end, 4)
     return buffer.getvalue()

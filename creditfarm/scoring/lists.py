@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from creditfarm.access import Permission, Principal, can, require
 from creditfarm.display.exports import excel_writer, safe_frame
-from creditfarm.identity import show_name
-from creditfarm.storage.assessments import ASSESSMENT_TABLE, current_ids
+from creditfarm.identity import mask_id, show_name
+from creditfarm.storage.assessments import ASSESSMENT_TABLE, as_list, current_ids
 from creditfarm.storage.models import Archive, Household, Person
 from creditfarm.workspace import Workspace
 
@@ -30,6 +30,8 @@ SCORE_COLUMNS = (
     "thin_file",
     "model_version",
     "as_of",
+    "caps",
+    "head_id_masked",
 )
 
 
@@ -49,7 +51,7 @@ def latest_scores(
     a_t, h_t = ASSESSMENT_TABLE.c, _table(Household).c
     p_t, ar_t = _table(Person).c, _table(Archive).c
     query = (
-        select(ASSESSMENT_TABLE, p_t.name, ar_t.head_name)
+        select(ASSESSMENT_TABLE, p_t.name, p_t.id_number, ar_t.head_name)
         .join(_table(Household), h_t.household_no == a_t.household_no)
         .outerjoin(_table(Person), p_t.person_key == h_t.head_person_key)
         .outerjoin(_table(Archive), ar_t.head_person_key == h_t.head_person_key)
@@ -78,6 +80,8 @@ def latest_scores(
                 "thin_file": a.thin_file,
                 "model_version": a.model_version,
                 "as_of": a.as_of.isoformat(),
+                "caps": ";".join(as_list(a.caps)),
+                "head_id_masked": mask_id(row.id_number),
             }
         )
     return pd.DataFrame(records, columns=list(SCORE_COLUMNS))

@@ -52,7 +52,9 @@ _COLUMNS = (
 )
 
 
-def _ranked(*, village_code: str | None = None, as_of: date | None = None) -> Any:
+def _ranked(
+    *, village_code: str | None = None, as_of: date | None = None, until: date | None = None
+) -> Any:
     """Every assessment with its rank within its household (1 = current), as a subquery."""
     rank = (
         func.row_number()
@@ -64,16 +66,21 @@ def _ranked(*, village_code: str | None = None, as_of: date | None = None) -> An
         inner = inner.where(_A.village_code == village_code)
     if as_of is not None:
         inner = inner.where(_A.as_of == as_of)
+    if until is not None:
+        inner = inner.where(_A.as_of <= until)
     return inner.subquery("ranked")
 
 
-def current_ids(*, village_code: str | None = None, as_of: date | None = None) -> Select[Any]:
+def current_ids(
+    *, village_code: str | None = None, as_of: date | None = None, until: date | None = None
+) -> Select[Any]:
     """A SELECT of the ids of the current assessment of each household.
 
     ``village_code`` keeps that village's assessments; ``as_of`` keeps assessments of that date
-    only (the peers of one assessment: the newest run of that date per household).
+    only (the peers of one assessment: the newest run of that date per household); ``until``
+    the assessments dated on or before it (what was current at that date, e.g. a month's end).
     """
-    ranked = _ranked(village_code=village_code, as_of=as_of)
+    ranked = _ranked(village_code=village_code, as_of=as_of, until=until)
     return select(ranked.c.id).where(ranked.c.rank == 1)
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "Assessment",
     "Blacklist",
     "Card",
+    "CreditAreaResult",
     "Decision",
     "GovRecord",
     "Household",
@@ -273,15 +274,37 @@ class Decision(SQLModel, table=True):
 
 
 class RateSnapshot(SQLModel, table=True):
-    """Filing and pre-credit counts per area at a moment, for trends."""
+    """Filing and pre-credit counts per area as of a month's end (``as_of``, a date of the
+    data: filing dates, assessment dates), computed at ``taken_at``. Rows from before monthly
+    snapshots have no ``as_of``."""
 
     id: int | None = Field(default=None, primary_key=True)
     taken_at: datetime = Field(default_factory=_utcnow, index=True)
+    as_of: date | None = Field(default=None, index=True)
     level: str
     code: str
     households: int
     filed: int
     pre_credited: int
+
+
+class CreditAreaResult(SQLModel, table=True):
+    """A 信用村 / 信用乡(镇) assessment of one year (``creditfarm.reports.credit_village``):
+    per year, level (village / town) and area, whether it was rated, with the figures it was
+    rated on. Assessing a year again replaces that year's rows; other years are kept, so the
+    history (评定 / 保持 / 摘牌) reads consecutive years."""
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    level: str = Field(primary_key=True, max_length=8)
+    code: str = Field(primary_key=True, max_length=12)
+    name: str = ""
+    town_name: str = ""
+    credit: bool
+    figures: dict[str, Any] = _json()
+    policy_version: str = ""
+    as_of: date | None = None  # the data's date the figures stand at
+    assessed_by: str = Field(default="", max_length=64)
+    assessed_at: datetime = Field(default_factory=_utcnow)
 
 
 class VillageStatus(SQLModel, table=True):

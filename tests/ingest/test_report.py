@@ -29,7 +29,7 @@ def test_unchanged_runs_report_the_run_they_repeat(ws):
     assert table["status"].tolist() == ["done"] * 3
 
 
-def test_newer_file_of_the_same_name_replaces_its_quarantine(ws, tmp_path):
+def test_newer_file_of_the_same_name_keeps_the_earlier_quarantine(ws, tmp_path):
     ingest_file(ws, COUNTY / "行政区划.csv")
     path = tmp_path / "hukou.csv"
     path.write_text(
@@ -42,9 +42,31 @@ def test_newer_file_of_the_same_name_replaces_its_quarantine(ws, tmp_path):
         "utf-8",
     )
     ingest_file(ws, path)
-    assert quarantine_frame(ws).empty  # the current hukou.csv has no bad row
+    # the newer hukou.csv has no bad row; the earlier export's row stays in the report
+    assert quarantine_frame(ws)["reason"].tolist() == ["id_format"]
     report = import_report(ws).set_index("source")
-    assert report.loc["hukou", "files"] == 1 and report.loc["hukou", "rows_accepted"] == 1
+    # two exports of hukou.csv: 1 + 1 read, 0 + 1 accepted, 1 + 0 quarantined
+    counts = ["files", "rows_read", "rows_accepted", "rows_quarantined"]
+    assert report.loc["hukou", counts].tolist() == [2, 2, 1, 1]
+    runs = run_table(ws)
+    hukou = runs[runs["source"] == "hukou"]
+    assert hukou["rows_quarantined"].tolist() == [1, 0]  # each export its own row, oldest first
+    assert hukou["imported_at"].notna().all()
+
+
+def test_a_failure_fixed_by_a_later_import_is_not_reported(ws, tmp_path):
+    ingest_file(ws, COUNTY / "行政区划.csv")
+    path = tmp_path / "hukou.csv"
+    path.write_text("no,header,we,know\n1,2,3,4\n", "utf-8")
+    ingest_file(ws, path, source="hukou")
+    assert run_table(ws)["status"].tolist()[-1] == "failed"
+    path.write_text(
+        "身份证号,姓名,户号,与户主关系,村代码\n46902919800101001X,黎明,H001,户主,469029100201\n",
+        "utf-8",
+    )
+    ingest_file(ws, path)
+    report = import_report(ws).set_index("source")
+    assert report.loc["hukou", "failed_files"] == 0 and report.loc["hukou", "files"] == 1
 
 
 def test_mask_row_masks_contract_and_extra_personal_numbers():

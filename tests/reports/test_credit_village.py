@@ -165,11 +165,12 @@ def test_criteria_long_and_export(ws: Workspace) -> None:
         0.05,
         False,
     )
-    data = export_xlsx(ws, villages=villages, towns=assess_towns(ws, villages=villages))
+    data = export_xlsx(ws, villages=villages, towns=assess_towns(ws, villages=villages), year=2022)
     book = openpyxl.load_workbook(io.BytesIO(data))
     sheet = book["信用村评定"]
-    assert sheet["A1"].value == "信用村评定结果"
-    assert sheet["C4"].value == "什玲村"  # first data row: V1 (failing first)
-    assert sheet["E4"].value == pytest.approx(0.70)
-    assert sheet.cell(row=4, column=13).value == "未达标"
+    assert sheet["A1"].value == "保亭县2022年度信用村评定结果"  # the county and the year
+    assert sheet["A2"].value == "数据截至2022年6月30日"  # the assessments' as-of date
+    assert sheet["A4"].value == "未达标"  # the result first
+    assert sheet["D4"].value == "什玲村"  # first data row: V1 (failing first)
+    assert sheet["F4"].value == pytest.approx(0.70)
     assert book["信用乡镇评定"]["F4"].value == "未达标"  # 加茂镇 (failing first)

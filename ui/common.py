@@ -19,7 +19,7 @@ from creditfarm.officer import households, review
 from creditfarm.reports import credit_village, indicators, trend
 from creditfarm.reports.freshness import data_stamp
 from creditfarm.reports.rates import Level, rates
-from ui.state import audit, current_principal, page_principal, workspace
+from ui.state import audit, current_principal, origin, page_principal, workspace
 
 __all__ = [
     "LABELS",
@@ -35,6 +35,8 @@ __all__ = [
     "data_stamp",
     "display",
     "fmt_points",
+    "numeric_table",
+    "origin",
     "page_principal",
     "workspace",
 ]
@@ -99,6 +101,15 @@ LABELS: dict[str, str] = {
     "reason": "理由",
     "decided_by": "经办人",
     "decided_at": "时间",
+    "line_source": "额度来源",
+    "model_limit": "模型额度",
+    "status_label": "状态",
+    "approval_text": "需审批原因",
+    "reviewed_by": "审批人",
+    "reviewed_at": "审批时间",
+    "review_note": "审批意见",
+    "priority_label": "优先原因",
+    "households_count": "户数",
 }
 
 _PCT = {
@@ -137,10 +148,21 @@ def cached_members(stamp: tuple[Any, ...]) -> pd.DataFrame:
     return households.members_frame(workspace())
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def cached_queue(stamp: tuple[Any, ...], principal: Principal) -> pd.DataFrame:
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_queue(
+    stamp: tuple[Any, ...],
+    principal: Principal,
+    village_code: str | None = None,
+    officer: str | None = None,
+) -> pd.DataFrame:
     ws = workspace()
-    return review.review_queue(ws, principal=principal, frame=cached_households(stamp))
+    return review.review_queue(
+        ws,
+        principal=principal,
+        village_code=village_code,
+        officer=officer,
+        frame=cached_households(stamp),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -198,6 +220,39 @@ def display(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFra
     if "filed" in frame.columns and not _is_flag(frame["filed"]):
         labels["filed"] = "已建档户数"  # rates: a count, not a flag
     return out.rename(columns=labels).reset_index(drop=True)
+
+
+# How numbers look when they stay numbers (st.column_config formats; the frame keeps its dtypes,
+# so a table sorts 9万 below 13.1万).
+_NUMBER_FORMATS: dict[str, str] = {
+    **dict.fromkeys(_YUAN | {"model_limit"}, "%,d 元"),
+    "score": "%.1f",
+    "probability": "percent",
+    "members": "%d",
+    "households_count": "%,d",
+}
+
+
+def numeric_table(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """(a copy for st.dataframe with Chinese headers, its column_config): amounts, scores and
+    probabilities stay numbers (formatted by the column config, so they sort as numbers),
+    yes/no columns stay booleans, times are shown in China Standard Time, a missing grade is
+    未评级."""
+    out = frame[columns].copy()
+    config: dict[str, Any] = {}
+    for col in columns:
+        label = LABELS.get(col, col)
+        if col in _NUMBER_FORMATS:
+            out[col] = pd.to_numeric(out[col], errors="coerce")
+            config[label] = st.column_config.NumberColumn(label, format=_NUMBER_FORMATS[col])
+        elif col in _BOOL and _is_flag(out[col]):
+            out[col] = out[col].astype("boolean").fillna(False).astype(bool)
+            config[label] = st.column_config.CheckboxColumn(label)
+        elif col in ("created_at", "decided_at", "taken_at", "reviewed_at"):
+            out[col] = out[col].map(_local_time)
+        elif col == "grade":
+            out[col] = out[col].fillna("未评级")
+    return out.rename(columns=LABELS).reset_index(drop=True), config
 
 
 def fmt_points(delta: float) -> str:

@@ -55,6 +55,8 @@ __all__ = [
     "approve_decision",
     "decisions",
     "grade_edges",
+    "officer_options",
+    "only_reason",
     "pending_approvals",
     "reason_counts",
     "record_decision",
@@ -425,22 +427,25 @@ def decisions(
     return _decision_frame(ws, where, params)
 
 
-def pending_approvals(ws: Workspace, *, principal: Principal) -> pd.DataFrame:
+def pending_approvals(
+    ws: Workspace, *, principal: Principal, frame: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The 待审批 list: pending decisions of the villages ``principal`` covers (a credit
     supervisor), oldest first, with the head's name, the village, the model's line beside the
     decided one, why it needs approval, and ``own`` (made by ``principal``: they may not approve
-    it). ``decision_version`` is the version to approve against."""
+    it). ``decision_version`` is the version to approve against. ``frame``: a cached
+    ``household_frame``."""
     require(principal, Permission.approve)
     full = can(principal, Permission.see_names)
     where: list[str] = ["d.status = 'pending'"]
     params: dict[str, Any] = {}
     _in_villages(principal, where, params)
-    frame = _decision_frame(ws, where, params)
-    heads = household_frame(ws)[["household_no", "head_name", "village_name", "town_name"]]
-    frame = frame.merge(heads, on="household_no", how="left")
-    frame["head_name"] = frame["head_name"].map(lambda n: show_name(n, full))
-    frame["own"] = frame["decided_by"] == principal.username
-    return frame.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
+    hh = household_frame(ws) if frame is None else frame
+    heads = hh[["household_no", "head_name", "village_name", "town_name"]]
+    waiting = _decision_frame(ws, where, params).merge(heads, on="household_no", how="left")
+    waiting["head_name"] = waiting["head_name"].map(lambda n: show_name(n, full))
+    waiting["own"] = waiting["decided_by"] == principal.username
+    return waiting.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
 
 
 def grade_edges(policy: Policy) -> list[float]:
@@ -458,6 +463,20 @@ def _officer_villages(ws: Workspace, officer: str) -> frozenset[str]:
     if account.villages is None:
         raise ValueError(f"{officer} 不是按村分配的信贷员")
     return account.villages
+
+
+def officer_options(ws: Workspace, *, principal: Principal) -> list[str]:
+    """User names of the enabled loan officers (the queue's officer filter); a loan officer
+    sees only themself."""
+    from creditfarm.access import ROLE_ZH, Role
+    from creditfarm.accounts import list_users
+
+    require(principal, Permission.view_households)
+    if principal.role == Role.loan_officer:
+        return [principal.username]
+    users = list_users(ws)
+    officers = users[(users["role"] == ROLE_ZH[Role.loan_officer]) & ~users["disabled"]]
+    return sorted(officers["username"])
 
 
 def review_queue(
@@ -562,6 +581,15 @@ def review_queue(
         kind="stable",
     )
     return out.reset_index(drop=True)
+
+
+def only_reason(queue: pd.DataFrame, reason: str | None) -> pd.DataFrame:
+    """The rows of a ``review_queue`` result that have ``reason`` (None: all), order kept."""
+    if reason is None:
+        return queue
+    if reason not in QUEUE_REASONS:
+        raise ValueError(f"unknown reason {reason!r}; one of {', '.join(QUEUE_REASONS)}")
+    return queue[queue["reasons"].map(lambda cs: reason in cs).astype(bool)].reset_index(drop=True)
 
 
 def reason_counts(queue: pd.DataFrame) -> pd.DataFrame:

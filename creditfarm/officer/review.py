@@ -40,7 +40,7 @@ from creditfarm.display.formatting import fmt_yuan
 from creditfarm.identity import show_name
 from creditfarm.officer.households import household_frame
 from creditfarm.policy.config import Policy
-from creditfarm.storage.assessments import previous_grades
+from creditfarm.storage.assessments import current_assessment_select, previous_grades
 from creditfarm.storage.models import Assessment, Decision, Household
 from creditfarm.workspace import Workspace
 
@@ -127,6 +127,17 @@ def _bump_version(session: Session, assessment_id: int, expected_version: int) -
         )
 
 
+def _check_current(session: Session, assessment: Assessment) -> None:
+    """A decision counts only on the household's current assessment: one made on the card of
+    an assessment a scoring run has since replaced is refused, not stored to no effect."""
+    current = session.connection().execute(current_assessment_select(assessment.household_no))
+    if current.scalar() != assessment.id:
+        raise DecisionConflict(
+            f"户号 {assessment.household_no} 已重新评分（评估记录 {assessment.id} 已不是最新）。"
+            "您的操作未保存：请刷新后按最新评估处理。"
+        )
+
+
 def _open(session: Session, assessment_id: int, status: str) -> Decision | None:
     return session.exec(
         select(Decision).where(Decision.assessment_id == assessment_id, Decision.status == status)
@@ -200,6 +211,7 @@ def record_decision(
             Permission.decide,
             village_code=household.village_code if household else None,
         )
+        _check_current(session, assessment)
         if action == "adjust":
             if limit is None or pd.isna(limit) or limit < 0:
                 raise DecisionError("调整额度时请填写不小于 0 的新额度（元）")
@@ -269,9 +281,10 @@ def _review(
             raise DecisionError(f"该决定不在待审批状态（当前：{state}）")
         if decision.decided_by == principal.username:
             raise DecisionError("不能审批本人作出的决定（审贷分离：须由另一位信贷主管审批）")
+        assessment = session.get(Assessment, decision.assessment_id)
+        assert assessment is not None  # a foreign key
         if approve:
-            assessment = session.get(Assessment, decision.assessment_id)
-            assert assessment is not None  # a foreign key
+            _check_current(session, assessment)
             line = float(decision.limit or 0.0)
             _check_caps(ws.policy, line, thin_file=assessment.thin_file)
             authority = ws.policy.authority_limit(principal.role, principal.authority_limit)

@@ -22,7 +22,11 @@ import pandas as pd
 from sqlalchemy import Boolean, Float, Select, String, case, literal, select, type_coerce
 from sqlalchemy.engine import Engine
 
-from creditfarm.storage.assessments import ASSESSMENT_TABLE, current_ids
+from creditfarm.storage.assessments import (
+    ASSESSMENT_TABLE,
+    current_assessment_select,
+    current_ids,
+)
 from creditfarm.storage.models import Decision
 
 __all__ = [
@@ -116,15 +120,8 @@ def _current(*, village_code: str | None, as_of: date | None, household_no: str 
     a = ASSESSMENT_TABLE.c
     if household_no is None:
         return a.id.in_(current_ids(village_code=village_code, as_of=as_of))
-    # One household: its newest assessment by the same order, without ranking the county.
-    newest = (
-        select(a.id)
-        .where(a.household_no == household_no)
-        .order_by(a.as_of.desc(), a.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return a.id == newest
+    # One household: its current assessment without ranking the county.
+    return a.id == current_assessment_select(household_no).scalar_subquery()
 
 
 def current_lines(

@@ -368,3 +368,25 @@ def test_the_data_stamp_moves_when_a_decision_is_approved(sqlite_ws: Workspace) 
     before = data_stamp(sqlite_ws)
     approve_decision(sqlite_ws, decision_id=made.id, expected_version=1, principal=BANK)
     assert data_stamp(sqlite_ws) != before
+
+
+def test_a_decision_on_a_replaced_assessment_is_refused(ws: Workspace) -> None:
+    """The officer opened H01's card; a scoring run then stored a newer assessment. Saving
+    on the old one would store a decision that counts nowhere: it is refused."""
+    ids = _county(ws)
+    made = _decide(ws, ids["H01"], "adjust", limit=120000)  # pending on the first assessment
+    newer = add_assessment(ws, "H01", village=V1, grade="AA", score=76, limit=70000)
+    with pytest.raises(DecisionConflict, match="已重新评分"):
+        record_decision(
+            ws,
+            assessment_id=ids["H01"],
+            action="confirm",
+            reason="x",
+            expected_version=1,
+            principal=OFFICER,
+        )
+    with pytest.raises(DecisionConflict, match="已重新评分"):
+        approve_decision(ws, decision_id=made.id, expected_version=1, principal=BANK)
+    line = current_lines(ws.engine).set_index("household_no").loc["H01"]
+    assert (line["assessment_id"], line["line"], line["source"]) == (newer, 70000, "model")
+    assert line["decision_version"] == 0  # the new assessment is reviewed afresh

@@ -26,6 +26,7 @@ app.callback()(_common.global_options)
 # inside their commands, so `--help` starts in a fraction of a second.
 from creditfarm.cli import (  # noqa: E402, F401
     data,
+    decisions,
     explaining,
     modelling,
     sample,

@@ -108,7 +108,7 @@ LABELS: dict[str, str] = {
     "reviewed_by": "审批人",
     "reviewed_at": "审批时间",
     "review_note": "审批意见",
-    "priority_label": "优先原因",
+    "reason_label": "原因",
     "households_count": "户数",
 }
 
@@ -222,29 +222,32 @@ def display(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFra
     return out.rename(columns=labels).reset_index(drop=True)
 
 
-# How numbers look when they stay numbers (st.column_config formats; the frame keeps its dtypes,
-# so a table sorts 9万 below 13.1万).
-_NUMBER_FORMATS: dict[str, str] = {
-    **dict.fromkeys(_YUAN | {"model_limit"}, "%,d 元"),
-    "score": "%.1f",
-    "probability": "percent",
-    "members": "%d",
-    "households_count": "%,d",
+# How numbers are shown while they stay numbers: the table's display text comes from the
+# display formatters through a pandas Styler (8.4万元, 75.8, 3.72%; a missing value as —),
+# the values underneath stay numeric, so a column sorts as numbers (9万 below 13.1万).
+_NUMBER_FORMATS: dict[str, Any] = {
+    **dict.fromkeys(_YUAN | {"model_limit"}, fmt_yuan),
+    "score": fmt_score,
+    "probability": fmt_prob,
+    "members": lambda v: f"{int(v):,}",
+    "households_count": lambda v: f"{int(v):,}",
 }
+_MISSING_TEXT = "—"
 
 
-def numeric_table(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """(a copy for st.dataframe with Chinese headers, its column_config): amounts, scores and
-    probabilities stay numbers (formatted by the column config, so they sort as numbers),
-    yes/no columns stay booleans, times are shown in China Standard Time, a missing grade is
-    未评级."""
+def numeric_table(frame: pd.DataFrame, columns: list[str]) -> tuple[Any, dict[str, Any]]:
+    """(a Styler for st.dataframe with Chinese headers, its column_config): amounts, scores and
+    probabilities stay numbers shown the Chinese way (so they sort as numbers), yes/no columns
+    stay booleans (checkboxes), times are shown in China Standard Time, a missing grade is
+    未评级 and any other missing value —."""
     out = frame[columns].copy()
     config: dict[str, Any] = {}
+    formats: dict[str, Any] = {}
     for col in columns:
         label = LABELS.get(col, col)
         if col in _NUMBER_FORMATS:
-            out[col] = pd.to_numeric(out[col], errors="coerce")
-            config[label] = st.column_config.NumberColumn(label, format=_NUMBER_FORMATS[col])
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+            formats[label] = _NUMBER_FORMATS[col]
         elif col in _BOOL and _is_flag(out[col]):
             out[col] = out[col].astype("boolean").fillna(False).astype(bool)
             config[label] = st.column_config.CheckboxColumn(label)
@@ -252,7 +255,10 @@ def numeric_table(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame
             out[col] = out[col].map(_local_time)
         elif col == "grade":
             out[col] = out[col].fillna("未评级")
-    return out.rename(columns=LABELS).reset_index(drop=True), config
+        else:
+            out[col] = out[col].astype(object).where(out[col].notna(), _MISSING_TEXT)
+    out = out.rename(columns=LABELS).reset_index(drop=True)
+    return out.style.format(formats, na_rep=_MISSING_TEXT), config
 
 
 def fmt_points(delta: float) -> str:

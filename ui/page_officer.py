@@ -399,13 +399,11 @@ def _queue() -> None:
         format_func=lambda r: review.QUEUE_REASONS.get(r, "全部"),
     )
     full = cached_queue(stamp, principal, village or None, officer or None)
-    counts = review.reason_counts(full).rename(columns={"households": "households_count"})
-    counts_table, counts_config = numeric_table(counts, ["label", "households_count"])
-    st.dataframe(
-        counts_table.rename(columns={"label": "复核原因"}),
-        column_config=counts_config,
-        hide_index=True,
+    counts = review.reason_counts(full).rename(
+        columns={"households": "households_count", "label": "reason_label"}
     )
+    counts_table, counts_config = numeric_table(counts, ["reason_label", "households_count"])
+    st.dataframe(counts_table, column_config=counts_config, hide_index=True)
     queue = review.only_reason(full, reason or None)
     st.caption(
         f"需人工复核 {fmt_count(len(queue), '户')}，按优先顺序排列：一票否决压下达标等级、"
@@ -457,19 +455,14 @@ def _approvals() -> None:
             "village_name",
             "head_name",
             "grade",
-            "pre_credit_limit",
+            "model_limit",
             "decided_limit",
             "approval_text",
             "reason",
             "decided_by",
         ],
     )
-    st.dataframe(
-        table.rename(columns={"预授信额度": "模型额度"}),
-        column_config={("模型额度" if k == "预授信额度" else k): v for k, v in config.items()},
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(table, column_config=config, hide_index=True, width="stretch")
     labels = {
         int(r.id): f"#{r.id} · {r.household_no} · {r.head_name} · {fmt_yuan(r.decided_limit)}"
         f" · 经办人 {r.decided_by}"

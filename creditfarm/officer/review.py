@@ -458,6 +458,7 @@ def pending_approvals(
     waiting = _decision_frame(ws, where, params).merge(heads, on="household_no", how="left")
     waiting["head_name"] = waiting["head_name"].map(lambda n: show_name(n, full))
     waiting["own"] = waiting["decided_by"] == principal.username
+    waiting["model_limit"] = waiting["pre_credit_limit"]
     return waiting.sort_values(["decided_at", "id"], kind="stable").reset_index(drop=True)
 
 

@@ -390,3 +390,48 @@ def test_a_decision_on_a_replaced_assessment_is_refused(ws: Workspace) -> None:
     line = current_lines(ws.engine).set_index("household_no").loc["H01"]
     assert (line["assessment_id"], line["line"], line["source"]) == (newer, 70000, "model")
     assert line["decision_version"] == 0  # the new assessment is reviewed afresh
+
+
+def test_a_decider_waiting_on_another_transaction_gets_a_conflict(ws: Workspace) -> None:
+    """Deterministic overlap: another person's transaction has moved H01's version and not yet
+    committed when this decision starts; the decision waits for it (row lock on PostgreSQL,
+    write lock on SQLite), then finds the version moved and is refused — never saved over it."""
+    ids = _county(ws)
+    other = make_engine(str(ws.engine.url.render_as_string(hide_password=False)))
+    started, outcome = threading.Event(), {}
+
+    def decide() -> None:
+        started.set()
+        try:
+            _decide_at(ws, ids["H01"], version=0)
+            outcome["result"] = "saved"
+        except DecisionConflict as exc:
+            outcome["result"] = str(exc)
+
+    with other.connect() as conn:
+        if ws.engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.execute(
+            text("UPDATE assessment SET decision_version = 1 WHERE id = :id"), {"id": ids["H01"]}
+        )
+        thread = threading.Thread(target=decide)
+        thread.start()
+        started.wait(timeout=30)
+        thread.join(timeout=1.0)  # it cannot finish while the other transaction holds the row
+        assert thread.is_alive() and not outcome
+        conn.commit()
+    thread.join(timeout=60)
+    other.dispose()
+    assert "已被他人更新" in outcome["result"] and "现为第 1 版" in outcome["result"]
+    assert decisions(ws, household_no="H01", principal=BANK).empty
+
+
+def _decide_at(ws: Workspace, aid: int, *, version: int) -> Any:
+    return record_decision(
+        ws,
+        assessment_id=aid,
+        action="decline",
+        reason="并发",
+        expected_version=version,
+        principal=OFFICER,
+    )

@@ -19,7 +19,7 @@ from creditfarm.access import Permission, Principal, can, require
 from creditfarm.identity import age_on, check_id, mask_id, mask_phone, normalize_text, show_name
 from creditfarm.ingest.contract import GOVERNMENT_SOURCES, SOURCES
 from creditfarm.storage import paystore
-from creditfarm.storage.assessments import as_list, current_assessments
+from creditfarm.storage.assessments import as_list
 from creditfarm.storage.current_line import SOURCE_ZH, current_lines
 from creditfarm.workspace import Workspace
 
@@ -85,19 +85,14 @@ def latest_assessments(ws: Workspace) -> pd.DataFrame:
     and ``pre_credited``; the model's own beside it (``model_limit``,
     ``model_credit_household``), ``line_source`` (人工决定 / 模型), ``decided_by``, the
     effective and pending decision ids and the assessment's ``decision_version``."""
-    frame = current_assessments(ws.engine)[["household_no", *_ASSESSMENT_COLUMNS]]
-    lines = current_lines(ws.engine).set_index("assessment_id")
-    ids = frame["assessment_id"]
-    frame["model_limit"] = frame["pre_credit_limit"].astype(float)
-    frame["model_credit_household"] = frame["credit_household"]
-    frame["pre_credit_limit"] = ids.map(lines["line"]).astype(float)
-    frame["credit_household"] = ids.map(lines["credit_household"]).astype(bool)
-    frame["pre_credited"] = ids.map(lines["pre_credited"]).astype(bool)
-    frame["line_source"] = ids.map(lines["source"]).map(SOURCE_ZH)
-    frame["decided_by"] = ids.map(lines["decided_by"])
-    frame["decision_id"] = ids.map(lines["decision_id"]).astype("Int64")
-    frame["pending_decision_id"] = ids.map(lines["pending_decision_id"]).astype("Int64")
-    frame["decision_version"] = ids.map(lines["decision_version"]).astype("Int64")
+    extra = ["as_of", "model_version", "probability", "score", "grade", "thin_file", "vetoes"]
+    lines = current_lines(ws.engine, extra=extra)
+    frame = lines.assign(
+        pre_credit_limit=lines["line"],
+        line_source=lines["source"].map(SOURCE_ZH),
+    )[["household_no", *_ASSESSMENT_COLUMNS, *_LINE_COLUMNS]].copy()
+    for col in ("decision_id", "pending_decision_id", "decision_version"):
+        frame[col] = frame[col].astype("Int64")
     return frame
 
 

@@ -15,6 +15,7 @@ database); ``current_lines`` the frame.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from creditfarm.storage.assessments import (
     ASSESSMENT_TABLE,
+    as_list,
     current_assessment_select,
     current_ids,
 )
@@ -73,10 +75,15 @@ def _decisions(status: str, name: str) -> Any:
 
 
 def current_line_select(
-    *, village_code: str | None = None, as_of: date | None = None, household_no: str | None = None
+    *,
+    village_code: str | None = None,
+    as_of: date | None = None,
+    household_no: str | None = None,
+    extra: Sequence[str] = (),
 ) -> Select[Any]:
-    """A SELECT of ``LINE_COLUMNS``, one row per household with a current assessment (of one
-    village, one as-of date's newest run, or one household when given)."""
+    """A SELECT of ``LINE_COLUMNS`` (then the assessment's ``extra`` columns), one row per
+    household with a current assessment (of one village, one as-of date's newest run, or one
+    household when given)."""
     a = ASSESSMENT_TABLE.c
     eff = _decisions("effective", "effective")
     pend = _decisions("pending", "pending")
@@ -105,6 +112,7 @@ def current_line_select(
             a.pre_credit_limit.label("model_limit"),
             a.credit_household.label("model_credit_household"),
             a.pre_credited.label("model_pre_credited"),
+            *(a[c] for c in extra),
         )
         .select_from(
             ASSESSMENT_TABLE.outerjoin(eff, eff.c.assessment_id == a.id).outerjoin(
@@ -130,14 +138,26 @@ def current_lines(
     village_code: str | None = None,
     as_of: date | None = None,
     household_no: str | None = None,
+    extra: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """The current line of every scored household, columns ``LINE_COLUMNS``, by household_no:
-    line a float, the flags bool, ids nullable integers, decided_by None where the model's."""
+    """The current line of every scored household, columns ``LINE_COLUMNS`` and then the
+    assessment's ``extra`` columns (one query: a view that needs both ranks the assessments
+    once), by household_no: line a float, the flags bool, ids nullable integers, decided_by
+    None where the model's; an extra as_of is a date, vetoes and caps lists."""
+    stmt = current_line_select(
+        village_code=village_code, as_of=as_of, household_no=household_no, extra=extra
+    )
     with engine.connect() as conn:
-        rows = conn.execute(
-            current_line_select(village_code=village_code, as_of=as_of, household_no=household_no)
-        ).all()
-    frame = pd.DataFrame(rows, columns=LINE_COLUMNS)
+        rows = conn.execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=[*LINE_COLUMNS, *extra])
+    if "as_of" in extra:
+        frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date  # SQLite hands back text
+    for col in ("vetoes", "caps"):
+        if col in extra:
+            frame[col] = frame[col].map(as_list)
+    for col in ("thin_file",):
+        if col in extra:
+            frame[col] = frame[col].astype(bool)
     frame["line"] = frame["line"].astype(float)
     frame["model_limit"] = frame["model_limit"].astype(float)
     for col in ("credit_household", "pre_credited", "model_credit_household", "model_pre_credited"):

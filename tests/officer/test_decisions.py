@@ -435,3 +435,25 @@ def _decide_at(ws: Workspace, aid: int, *, version: int) -> Any:
         expected_version=version,
         principal=OFFICER,
     )
+
+
+def test_an_accounts_own_authority_replaces_its_roles(sqlite_ws: Workspace) -> None:
+    """policy [authority] loan_officer 50,000; an account with its own 100,000 (user add
+    --limit) adjusts to 90,000 alone, one with 20,000 needs approval for 30,000."""
+    ws = sqlite_ws
+    ids = _county(ws)
+    assert ws.policy.authority_limit("loan_officer") == 50000
+    assert ws.policy.authority_limit("village_committee") == 0  # no authority: 0
+    senior = Principal(
+        username="senior", role=Role.loan_officer, villages=frozenset({V1, V2}),
+        authority_limit=100000,
+    )  # fmt: skip
+    junior = Principal(
+        username="junior", role=Role.loan_officer, villages=frozenset({V1, V2}),
+        authority_limit=20000,
+    )  # fmt: skip
+    assert _decide(ws, ids["H01"], "adjust", limit=90000, who=senior).status == "effective"
+    made = _decide(ws, ids["H05"], "adjust", limit=30000, who=junior)
+    assert (made.status, made.approval_needed) == ("pending", "above_authority")
+    # Confirming the model's line is no adjustment: effective whatever the authority.
+    assert _decide(ws, ids["H05"], "confirm", who=junior).status == "effective"

@@ -327,14 +327,14 @@ def test_decisions_of_other_villages_are_not_shown(sqlite_ws: Workspace) -> None
         _decide(sqlite_ws, ids["H05"], "confirm", who=officer(V1))
 
 
-def test_migration_keeps_old_decisions_newest_effective(sqlite_ws: Workspace) -> None:
+def test_migration_keeps_old_decisions_newest_effective(ws: Workspace) -> None:
     """Decisions stored before 0012 were all kept in force; the migration keeps the newest of
     each assessment effective and makes the older ones history (downgrade, insert, upgrade)."""
     from alembic import command
     from alembic.config import Config
 
-    ids = _county(sqlite_ws)
-    engine = sqlite_ws.engine
+    ids = _county(ws)
+    engine = ws.engine
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(storage.__file__).parent / "migrations"))
     with engine.begin() as conn:
@@ -352,7 +352,7 @@ def test_migration_keeps_old_decisions_newest_effective(sqlite_ws: Workspace) ->
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
-    table = decisions(sqlite_ws, household_no="H01", principal=BANK)
+    table = decisions(ws, household_no="H01", principal=BANK)
     assert list(table["action"]) == ["decline", "confirm"]
     assert list(table["status"]) == ["effective", "superseded"]
     line = current_lines(engine).set_index("household_no").loc["H01"]

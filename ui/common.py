@@ -19,7 +19,7 @@ from creditfarm.officer import households, review
 from creditfarm.reports import credit_village, indicators, trend
 from creditfarm.reports.freshness import data_stamp
 from creditfarm.reports.rates import Level, rates
-from ui.state import audit, current_principal, page_principal, workspace
+from ui.state import audit, current_principal, origin, page_principal, workspace
 
 __all__ = [
     "LABELS",
@@ -36,6 +36,8 @@ __all__ = [
     "display",
     "fmt_points",
     "local_time",
+    "numeric_table",
+    "origin",
     "page_principal",
     "sortable",
     "workspace",
@@ -111,6 +113,15 @@ LABELS: dict[str, str] = {
     "year": "评定年度",
     "status": "评定情况",
     "result": "评定结果",
+    "line_source": "额度来源",
+    "model_limit": "模型额度",
+    "status_label": "状态",
+    "approval_text": "需审批原因",
+    "reviewed_by": "审批人",
+    "reviewed_at": "审批时间",
+    "review_note": "审批意见",
+    "reason_label": "原因",
+    "households_count": "户数",
 }
 
 _PCT = {
@@ -149,10 +160,21 @@ def cached_members(stamp: tuple[Any, ...]) -> pd.DataFrame:
     return households.members_frame(workspace())
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def cached_queue(stamp: tuple[Any, ...], principal: Principal) -> pd.DataFrame:
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_queue(
+    stamp: tuple[Any, ...],
+    principal: Principal,
+    village_code: str | None = None,
+    officer: str | None = None,
+) -> pd.DataFrame:
     ws = workspace()
-    return review.review_queue(ws, principal=principal, frame=cached_households(stamp))
+    return review.review_queue(
+        ws,
+        principal=principal,
+        village_code=village_code,
+        officer=officer,
+        frame=cached_households(stamp),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -267,6 +289,45 @@ def sortable(
             out[col] = values
         labels[col] = label
     return out.rename(columns=labels).reset_index(drop=True), config
+
+
+# How numbers are shown while they stay numbers: the table's display text comes from the
+# display formatters through a pandas Styler (8.4万元, 75.8, 3.72%; a missing value as —),
+# the values underneath stay numeric, so a column sorts as numbers (9万 below 13.1万).
+_NUMBER_FORMATS: dict[str, Any] = {
+    **dict.fromkeys(_YUAN | {"model_limit"}, fmt_yuan),
+    "score": fmt_score,
+    "probability": fmt_prob,
+    "members": lambda v: f"{int(v):,}",
+    "households_count": lambda v: f"{int(v):,}",
+}
+_MISSING_TEXT = "—"
+
+
+def numeric_table(frame: pd.DataFrame, columns: list[str]) -> tuple[Any, dict[str, Any]]:
+    """(a Styler for st.dataframe with Chinese headers, its column_config): amounts, scores and
+    probabilities stay numbers shown the Chinese way (so they sort as numbers), yes/no columns
+    stay booleans (checkboxes), times are shown in China Standard Time, a missing grade is
+    未评级 and any other missing value —."""
+    out = frame[columns].copy()
+    config: dict[str, Any] = {}
+    formats: dict[str, Any] = {}
+    for col in columns:
+        label = LABELS.get(col, col)
+        if col in _NUMBER_FORMATS:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+            formats[label] = _NUMBER_FORMATS[col]
+        elif col in _BOOL and _is_flag(out[col]):
+            out[col] = out[col].astype("boolean").fillna(False).astype(bool)
+            config[label] = st.column_config.CheckboxColumn(label)
+        elif col in ("created_at", "decided_at", "taken_at", "reviewed_at"):
+            out[col] = out[col].map(_local_time)
+        elif col == "grade":
+            out[col] = out[col].fillna("未评级")
+        else:
+            out[col] = out[col].astype(object).where(out[col].notna(), _MISSING_TEXT)
+    out = out.rename(columns=LABELS).reset_index(drop=True)
+    return out.style.format(formats, na_rep=_MISSING_TEXT), config
 
 
 def fmt_points(delta: float) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from creditfarm.access import Permission, Principal
+from creditfarm.access import Permission, Principal, can
 from creditfarm.display.formatting import fmt_count, fmt_date, fmt_prob, fmt_score, fmt_yuan
 from creditfarm.ingest.contract import SOURCES
 from creditfarm.officer import households, review
@@ -18,6 +18,8 @@ from ui.common import (
     cached_queue,
     data_stamp,
     display,
+    numeric_table,
+    origin,
     page_principal,
     workspace,
 )
@@ -103,10 +105,15 @@ def _explanation_block(household_no: str) -> None:
 
 
 def _decision_form(card: households.HouseholdCard, prefix: str) -> None:
-    assessment = card.assessment
-    if assessment is None:
+    assessment, line = card.assessment, card.line
+    if assessment is None or line is None:
         return
     st.markdown("#### 人工决定")
+    if not can(principal, Permission.decide, village_code=card.village_code):
+        st.caption("您无权对本户作出决定。")
+        return
+    if line["pending_decision_id"] is not None:
+        st.info("本户有一项决定正在等待信贷主管审批；新的决定将替代它。")
     with st.form(f"{prefix}-decision-{card.household_no}", clear_on_submit=True):
         action = st.radio(
             "处理方式",
@@ -118,7 +125,7 @@ def _decision_form(card: households.HouseholdCard, prefix: str) -> None:
         new_limit = st.number_input(
             "调整后的额度（元，仅“调整额度”时使用）",
             min_value=0.0,
-            value=float(assessment["pre_credit_limit"]),
+            value=float(line["line"]),
             step=1000.0,
             key=f"{prefix}-limit",
         )
@@ -132,22 +139,24 @@ def _decision_form(card: households.HouseholdCard, prefix: str) -> None:
                 action=action,
                 reason=reason,
                 limit=new_limit if action == "adjust" else None,
+                expected_version=int(line["decision_version"]),
                 principal=principal,
+                origin=origin(),
             )
-        except review.DecisionError as exc:
+        except review.DecisionError as exc:  # DecisionConflict included: a clear message
             st.error(str(exc))
         else:
-            audit(
-                "decision",
-                target=card.household_no,
-                detail=(
-                    f"{review.ACTIONS[decision.action]} {decision.limit:,.0f} 元：{decision.reason}"
-                ),
-            )
-            st.success(
+            saved = (
                 f"已保存：{review.ACTIONS[decision.action]}，额度 {fmt_yuan(decision.limit)}，"
                 f"经办人 {decision.decided_by}"
             )
+            if decision.status == "pending":
+                needed = "、".join(
+                    review.APPROVAL_REASONS[c] for c in decision.approval_needed.split(",")
+                )
+                st.warning(f"{saved}。{needed}，须经另一位信贷主管审批后生效。")
+            else:
+                st.success(f"{saved}，已生效。")
 
 
 def render_card(household_no: str, prefix: str) -> None:
@@ -159,17 +168,28 @@ def render_card(household_no: str, prefix: str) -> None:
         f"户号 {card.household_no} · {card.town_name or ''}{card.village_name or ''}"
         f" · 户主 {card.head_name}"
     )
-    a = card.assessment
-    if a is not None:
+    a, line = card.assessment, card.line
+    if a is not None and line is not None:
         cols = st.columns(6)
         cols[0].metric("等级", a["grade"])
         cols[1].metric("评分", fmt_score(a["score"]))
         cols[2].metric("违约概率", fmt_prob(a["probability"]))
-        cols[3].metric("预授信额度", fmt_yuan(a["pre_credit_limit"]))
-        cols[4].metric("信用户", "是" if a["credit_household"] else "否")
+        cols[3].metric(
+            f"预授信额度（{line['source_zh']}）",
+            fmt_yuan(line["line"]),
+            help="人工决定生效时以决定为准，否则为模型额度",
+        )
+        cols[4].metric("信用户", "是" if line["credit_household"] else "否")
         cols[5].metric("薄档案", "是" if a["thin_file"] else "否")
+        if a["vetoes"]:  # beside the line it holds at 0, not far below it
+            st.warning("一票否决：" + "、".join(a["vetoes"]))
+        source = (
+            f"人工决定（{line['decided_by']}），模型额度 {fmt_yuan(line['model_limit'])}"
+            if line["source"] == "decision"
+            else "模型"
+        )
         st.caption(
-            f"评估日 {fmt_date(a['as_of'])} · 模型 {a['model_version']} · "
+            f"额度来源 {source} · 评估日 {fmt_date(a['as_of'])} · 模型 {a['model_version']} · "
             f"政策 {a['policy_version']}"
         )
     else:
@@ -235,25 +255,26 @@ def render_card(household_no: str, prefix: str) -> None:
             hide_index=True,
             width="stretch",
         )
-    made = review.decisions(ws, household_no=household_no)
+    made = review.decisions(ws, household_no=household_no, principal=principal)
     if not made.empty:
         st.markdown("**人工决定记录**")
-        st.dataframe(
-            display(
-                made,
-                [
-                    "decided_at",
-                    "decided_by",
-                    "action_label",
-                    "decided_limit",
-                    "reason",
-                    "grade",
-                    "as_of",
-                ],
-            ),
-            hide_index=True,
-            width="stretch",
+        table, config = numeric_table(
+            made,
+            [
+                "decided_at",
+                "decided_by",
+                "action_label",
+                "decided_limit",
+                "status_label",
+                "approval_text",
+                "reason",
+                "reviewed_by",
+                "review_note",
+                "grade",
+                "as_of",
+            ],
         )
+        st.dataframe(table, column_config=config, hide_index=True, width="stretch")
     _decision_form(card, prefix)
 
 
@@ -269,6 +290,8 @@ st.title("农户评估")
 # One view at a time (not st.tabs, which runs every tab's code): the review queue is computed
 # only when it is opened, so the first page after sign-in shows sooner.
 VIEWS = {"search": "农户查询", "queue": "待复核队列"}
+if can(principal, Permission.approve):
+    VIEWS["approvals"] = "待审批"
 view = st.segmented_control(
     "视图",
     list(VIEWS),
@@ -279,10 +302,17 @@ view = st.segmented_control(
     label_visibility="collapsed",
 )
 
-if view != "queue":
-    frame = cached_households(stamp)
+
+def _village_labels() -> dict[str, str]:
     villages = households.village_options(ws)
-    village_labels = dict(zip(villages["village_code"], villages["label"], strict=True))
+    if principal.villages is not None:  # an officer picks among their own villages
+        villages = villages[villages["village_code"].isin(principal.villages)]
+    return dict(zip(villages["village_code"], villages["label"], strict=True))
+
+
+def _search() -> None:
+    frame = cached_households(stamp)
+    village_labels = _village_labels()
     c1, c2, c3, c4, c5 = st.columns(5)
     name = c1.text_input("姓名", key="q_name")
     id_query = c2.text_input("身份证号（可输入前6位或后4位）", key="q_id")
@@ -315,30 +345,27 @@ if view != "queue":
     )
     st.caption(f"共 {fmt_count(len(found), '户')}（最多显示 500 户）")
     found = found.head(500)
-    st.dataframe(
-        display(
-            found,
-            [
-                "household_no",
-                "town_name",
-                "village_name",
-                "head_name",
-                "head_id_masked",
-                "members",
-                "filed",
-                "grade",
-                "score",
-                "probability",
-                "pre_credit_limit",
-                "credit_household",
-                "thin_file",
-                "vetoed",
-            ],
-        ),
-        hide_index=True,
-        width="stretch",
-        height=300,
+    table, config = numeric_table(
+        found,
+        [
+            "household_no",
+            "town_name",
+            "village_name",
+            "head_name",
+            "head_id_masked",
+            "members",
+            "filed",
+            "grade",
+            "score",
+            "probability",
+            "pre_credit_limit",
+            "line_source",
+            "credit_household",
+            "thin_file",
+            "vetoed",
+        ],
     )
+    st.dataframe(table, column_config=config, hide_index=True, width="stretch", height=300)
     labels = _option_label(found)
     chosen = st.selectbox(
         "选择农户查看详情",
@@ -349,30 +376,55 @@ if view != "queue":
     if chosen:
         render_card(chosen, "s")
 
-else:
-    queue = cached_queue(stamp, principal)
+
+def _queue() -> None:
+    village_labels = _village_labels()
+    officers = review.officer_options(ws, principal=principal)
+    c1, c2, c3 = st.columns(3)
+    village = c1.selectbox(
+        "村",
+        ["", *village_labels],
+        key="queue_village",
+        format_func=lambda c: village_labels.get(c, "全部"),
+    )
+    officer = ""
+    if principal.villages is None:  # a supervisor may look at one officer's villages
+        officer = c2.selectbox(
+            "信贷员", ["", *officers], key="queue_officer", format_func=lambda o: o or "全部"
+        )
+    reason = c3.selectbox(
+        "复核原因",
+        ["", *review.QUEUE_REASONS],
+        key="queue_reason",
+        format_func=lambda r: review.QUEUE_REASONS.get(r, "全部"),
+    )
+    full = cached_queue(stamp, principal, village or None, officer or None)
+    counts = review.reason_counts(full).rename(
+        columns={"households": "households_count", "label": "reason_label"}
+    )
+    counts_table, counts_config = numeric_table(counts, ["reason_label", "households_count"])
+    st.dataframe(counts_table, column_config=counts_config, hide_index=True)
+    queue = review.only_reason(full, reason or None)
     st.caption(
-        f"需人工复核 {fmt_count(len(queue), '户')}：评分距等级边界 "
-        f"{ws.policy.review.borderline_points:g} 分以内、等级变化、薄档案、档案与户籍不一致。"
-        "已对最新评估作出决定的农户不再列出。"
+        f"需人工复核 {fmt_count(len(queue), '户')}，按优先顺序排列：一票否决压下达标等级、"
+        f"等级变化、评分距等级边界 {ws.policy.review.borderline_points:g} 分以内、"
+        "有额度的薄档案（额度大的在前）、档案与户籍不一致。"
+        "已作出决定（含待审批）的农户不再列出。"
     )
-    st.dataframe(
-        display(
-            queue,
-            [
-                "household_no",
-                "village_name",
-                "head_name",
-                "grade",
-                "previous_grade",
-                "score",
-                "reason_text",
-            ],
-        ),
-        hide_index=True,
-        width="stretch",
-        height=300,
+    table, config = numeric_table(
+        queue,
+        [
+            "household_no",
+            "village_name",
+            "head_name",
+            "grade",
+            "previous_grade",
+            "score",
+            "pre_credit_limit",
+            "reason_text",
+        ],
     )
+    st.dataframe(table, column_config=config, hide_index=True, width="stretch", height=300)
     q_labels = {
         r.household_no: f"{r.household_no} · {r.head_name} · {r.reason_text}"
         for r in queue.itertuples()
@@ -385,3 +437,83 @@ else:
     )
     if picked:
         render_card(picked, "q")
+
+
+def _approvals() -> None:
+    waiting = review.pending_approvals(ws, principal=principal, frame=cached_households(stamp))
+    st.caption(
+        f"待审批 {fmt_count(len(waiting), '项')}：超出经办人授权额度的调整、推翻一票否决的决定，"
+        "须由经办人以外的信贷主管审批后生效。"
+    )
+    if waiting.empty:
+        return
+    table, config = numeric_table(
+        waiting,
+        [
+            "decided_at",
+            "household_no",
+            "village_name",
+            "head_name",
+            "grade",
+            "model_limit",
+            "decided_limit",
+            "approval_text",
+            "reason",
+            "decided_by",
+        ],
+    )
+    st.dataframe(table, column_config=config, hide_index=True, width="stretch")
+    labels = {
+        int(r.id): f"#{r.id} · {r.household_no} · {r.head_name} · {fmt_yuan(r.decided_limit)}"
+        f" · 经办人 {r.decided_by}"
+        for r in waiting.itertuples()
+    }
+    picked = st.selectbox(
+        "选择待审批决定",
+        [0, *labels],
+        key="approval_pick",
+        format_func=lambda i: labels.get(i, "请选择"),
+    )
+    if not picked:
+        return
+    row = waiting.set_index("id").loc[picked]
+    if bool(row["own"]):
+        st.warning("这是您本人作出的决定，不能由您审批（审贷分离）。")
+        return
+    note = st.text_input("审批意见（驳回时必填）", key="approval_note")
+    c1, c2 = st.columns(2)
+    approve = c1.button("批准", key="approve", type="primary")
+    reject = c2.button("驳回", key="reject")
+    if approve or reject:
+        try:
+            if approve:
+                review.approve_decision(
+                    ws,
+                    decision_id=int(picked),
+                    expected_version=int(row["decision_version"]),
+                    note=note,
+                    principal=principal,
+                    origin=origin(),
+                )
+            else:
+                review.reject_decision(
+                    ws,
+                    decision_id=int(picked),
+                    expected_version=int(row["decision_version"]),
+                    reason=note,
+                    principal=principal,
+                    origin=origin(),
+                )
+        except review.DecisionError as exc:
+            st.error(str(exc))
+        else:
+            done = "批准" if approve else "驳回"
+            st.success(f"已{done}决定 #{picked}（{row['household_no']}）。")
+
+
+if view == "approvals":
+    _approvals()
+elif view == "queue":
+    _queue()
+else:
+    _search()

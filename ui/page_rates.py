@@ -133,7 +133,11 @@ if not county.empty:
     m = st.columns(4)
     m[0].metric("户籍户数", fmt_count(total["households"], "户"))
     m[1].metric("建档率", fmt_pct(total["filing_rate"]), fmt_points(total["filing_gap"]))
-    m[2].metric("已预授信户数", fmt_count(total["pre_credited"], "户"))
+    m[2].metric(
+        "已预授信户数",
+        fmt_count(total["pre_credited"], "户"),
+        help="按当前额度计：信贷员的人工决定生效的以决定为准，否则为模型额度",
+    )
     m[3].metric("预授信率", fmt_pct(total["pre_credit_rate"]), fmt_points(total["pre_credit_gap"]))
 
 short = int(table["below_target"].sum())

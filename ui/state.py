@@ -12,7 +12,7 @@ from creditfarm.access import AccessDenied, Permission, Principal, require
 from creditfarm.settings import get_settings
 from creditfarm.workspace import Workspace, open_workspace
 
-__all__ = ["audit", "current_principal", "page_principal", "workspace"]
+__all__ = ["audit", "current_principal", "origin", "page_principal", "workspace"]
 
 
 def current_principal() -> Principal:
@@ -61,6 +61,11 @@ def audit(action: str, *, target: str = "", detail: str = "") -> None:
     record_event(
         workspace(), actor=actor, action=action, target=target, detail=detail, origin=_origin()
     )
+
+
+def origin() -> str:
+    """Where the signed-in person acts from, for the audit trail of library writes."""
+    return _origin()
 
 
 def _origin() -> str:

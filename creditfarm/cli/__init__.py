@@ -28,6 +28,7 @@ app.callback()(_common.global_options)
 from creditfarm.cli import (  # noqa: E402, F401
     backups,
     data,
+    decisions,
     explaining,
     inclusion,
     keys,

@@ -19,7 +19,8 @@ from creditfarm.access import Permission, Principal, can, require
 from creditfarm.identity import age_on, check_id, hash_key, mask_phone, normalize_text, show_name
 from creditfarm.ingest.contract import GOVERNMENT_SOURCES, SOURCES
 from creditfarm.storage import paystore
-from creditfarm.storage.assessments import as_list, current_assessments
+from creditfarm.storage.assessments import as_list
+from creditfarm.storage.current_line import SOURCE_ZH, current_lines
 from creditfarm.workspace import Workspace
 
 __all__ = [
@@ -66,11 +67,33 @@ def _read(ws: Workspace, sql: str, **params: Any) -> pd.DataFrame:
         return pd.read_sql(text(sql), conn, params=params or None)
 
 
+_LINE_COLUMNS = [
+    "model_limit",
+    "model_credit_household",
+    "line_source",
+    "decided_by",
+    "decision_id",
+    "pending_decision_id",
+    "decision_version",
+]
+
+
 def latest_assessments(ws: Workspace) -> pd.DataFrame:
     """The current assessment of each household (``creditfarm.storage.assessments``), one row
-    per household, columns ``_ASSESSMENT_COLUMNS`` plus household_no."""
-    frame = current_assessments(ws.engine)
-    return frame[["household_no", *_ASSESSMENT_COLUMNS]]
+    per household, columns ``_ASSESSMENT_COLUMNS`` plus household_no, with the **current
+    line** (``creditfarm.storage.current_line``) in ``pre_credit_limit``, ``credit_household``
+    and ``pre_credited``; the model's own beside it (``model_limit``,
+    ``model_credit_household``), ``line_source`` (人工决定 / 模型), ``decided_by``, the
+    effective and pending decision ids and the assessment's ``decision_version``."""
+    extra = ["as_of", "model_version", "probability", "score", "grade", "thin_file", "vetoes"]
+    lines = current_lines(ws.engine, extra=extra)
+    frame = lines.assign(
+        pre_credit_limit=lines["line"],
+        line_source=lines["source"].map(SOURCE_ZH),
+    )[["household_no", *_ASSESSMENT_COLUMNS, *_LINE_COLUMNS]].copy()
+    for col in ("decision_id", "pending_decision_id", "decision_version"):
+        frame[col] = frame[col].astype("Int64")
+    return frame
 
 
 def members_frame(ws: Workspace) -> pd.DataFrame:
@@ -227,6 +250,7 @@ def search_households(
             "score": found["score"],
             "probability": found["probability"],
             "pre_credit_limit": found["pre_credit_limit"],
+            "line_source": found["line_source"],
             "credit_household": found["credit_household"],
             "thin_file": found["thin_file"],
             "vetoed": found["vetoed"],
@@ -249,6 +273,10 @@ class HouseholdCard:
     payments: dict[str, Any]  # {transactions, first, last}
     assessment: dict[str, Any] | None  # the latest assessment, with contributions and reasons
     history: pd.DataFrame = field(default_factory=pd.DataFrame)  # every assessment, newest first
+    # The current line (``storage.current_line``): line, credit_household, pre_credited,
+    # source (decision | model), source_zh, decided_by, decision ids, decision_version (the
+    # version a decision on this card names), model_limit. None when not scored.
+    line: dict[str, Any] | None = None
 
 
 _ARCHIVE_FIELDS = [
@@ -357,7 +385,20 @@ def household_card(ws: Workspace, *, household_no: str, principal: Principal) ->
         payments=payments,
         assessment=assessment,
         history=history,
+        line=_line(ws, household_no),
     )
+
+
+def _line(ws: Workspace, household_no: str) -> dict[str, Any] | None:
+    lines = current_lines(ws.engine, household_no=household_no)
+    if lines.empty:
+        return None
+    record = lines.iloc[0].to_dict()
+    record["source_zh"] = SOURCE_ZH[record["source"]]
+    for col in ("decision_id", "pending_decision_id"):
+        record[col] = None if pd.isna(record[col]) else int(record[col])
+    record["decision_version"] = int(record["decision_version"])
+    return record
 
 
 def _archive(ws: Workspace, household_no: str) -> dict[str, Any] | None:

@@ -115,6 +115,8 @@ class Policy(BaseModel):
     credit_village: CreditVillage
     credit_town: CreditTown
     review: Review
+    # role name → the line (yuan) a person of that role may set alone (maker-checker)
+    authority: dict[str, float] = Field(default_factory=dict)
     sha256: str = ""  # of the file it was read from
 
     @field_validator("grades")
@@ -129,6 +131,13 @@ class Policy(BaseModel):
     def grade_order(self) -> list[str]:
         """Grades best first."""
         return [b.grade for b in self.grades]
+
+    def authority_limit(self, role: str, own: float | None = None) -> float:
+        """The line a person may set alone: their account's own limit when set, else their
+        role's in ``[authority]``, else 0 (no authority: every adjustment needs approval)."""
+        if own is not None:
+            return float(own)
+        return float(self.authority.get(str(role), 0.0))
 
     def target(self, year: int) -> Target:
         """The target in force for ``year`` (the latest one at or before it, else the first)."""

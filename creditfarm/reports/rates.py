@@ -3,8 +3,9 @@
 households   = distinct 户籍 households (the denominator of every rate);
 filed        = households with an archive (linked through any member: an archive opened in the
                spouse's name files the spouse's household);
-pre_credited = households whose current assessment (``creditfarm.storage.assessments``)
-               is pre-credited; 0 until scoring runs.
+pre_credited = households whose current line (``creditfarm.storage.current_line``: the
+               officer's effective decision on the current assessment, else the model's) is
+               above 0; 0 until scoring runs.
 A region with no households has rates of 0. The per-village counts are kept in the
 ``villagestatus`` table and reused while the data they were counted from is unchanged (the
 stamp: newest import run and assessment, row counts), so rates for every village read a
@@ -30,10 +31,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from creditfarm.policy.config import Policy, Target
-from creditfarm.storage.assessments import current_assessments, current_ids
+from creditfarm.storage.current_line import current_line_select, current_lines
 from creditfarm.storage.models import (
     Archive,
     Assessment,
+    Decision,
     Household,
     ImportRun,
     RateSnapshot,
@@ -78,7 +80,9 @@ RATE_COLUMNS = [
 
 
 def household_status(ws: Workspace) -> pd.DataFrame:
-    """One row per 户籍 household: household_no, village_code, filed, pre_credited."""
+    """One row per 户籍 household: household_no, village_code, filed, pre_credited,
+    credit_household (both of the current line), line_source (decision | model; None where
+    not scored)."""
     hh_t = Household.__table__  # type: ignore[attr-defined]
     ar_t = Archive.__table__  # type: ignore[attr-defined]
     with ws.engine.connect() as conn:
@@ -92,9 +96,14 @@ def household_status(ws: Workspace) -> pd.DataFrame:
             ).scalars()
         )
     households["filed"] = households["household_no"].isin(filed)
-    current = current_assessments(ws.engine)
-    granted = set(current.loc[current["pre_credited"], "household_no"])
-    households["pre_credited"] = households["household_no"].isin(granted)
+    current = current_lines(ws.engine).set_index("household_no")
+    households["pre_credited"] = households["household_no"].isin(
+        current.index[current["pre_credited"]]
+    )
+    households["credit_household"] = households["household_no"].isin(
+        current.index[current["credit_household"]]
+    )
+    households["line_source"] = households["household_no"].map(current["source"])
     return households
 
 
@@ -103,14 +112,17 @@ _STAMP_ROW = "*"  # the villagestatus row that carries the stamp even when no vi
 
 
 def _stamp(conn: Connection) -> str:
-    """What the counts depend on: a change to households, archives or assessments moves it
-    (imports add a run; scoring adds assessments, never updating one in place)."""
+    """What the counts depend on: a change to households, archives, assessments or decisions
+    moves it (imports add a run; scoring adds assessments, never updating one in place; every
+    change of a decision adds a row or raises its version)."""
     a_t = Assessment.__table__  # type: ignore[attr-defined]
+    d_t = Decision.__table__  # type: ignore[attr-defined]
     parts = [
         conn.execute(select(func.max(ImportRun.__table__.c.id))).scalar(),  # type: ignore[attr-defined]
         conn.execute(select(func.max(a_t.c.id), func.count()).select_from(a_t)).one(),
         conn.execute(select(func.count()).select_from(Household.__table__)).scalar(),  # type: ignore[attr-defined]
         conn.execute(select(func.count()).select_from(Archive.__table__)).scalar(),  # type: ignore[attr-defined]
+        conn.execute(select(func.max(d_t.c.id), func.sum(d_t.c.version))).one(),
     ]
     return "|".join(str(p) for p in parts)
 
@@ -124,16 +136,12 @@ def _count_villages(
     dates: every household of the newest 户籍 counts)."""
     h_t = Household.__table__  # type: ignore[attr-defined]
     ar_t = Archive.__table__  # type: ignore[attr-defined]
-    a_t = Assessment.__table__  # type: ignore[attr-defined]
     filed_rows = select(ar_t.c.household_no).where(ar_t.c.household_no.is_not(None))
     if as_of is not None:
         filed_rows = filed_rows.where(ar_t.c.filed_date <= as_of)
     filed = filed_rows.distinct().subquery("filed")
-    granted = (
-        select(a_t.c.household_no)
-        .where(a_t.c.id.in_(current_ids(until=as_of)), a_t.c.pre_credited.is_(True))
-        .subquery("granted")
-    )
+    lines = current_line_select(until=as_of).subquery("lines")
+    granted = select(lines.c.household_no).where(lines.c.pre_credited.is_(True)).subquery("granted")
     stmt = (
         select(
             h_t.c.village_code,

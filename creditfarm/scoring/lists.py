@@ -1,4 +1,8 @@
-"""The 整村授信 list: the current assessment of every household, for export."""
+"""The 整村授信 list: the current assessment and current line of every household, for export.
+
+``limit`` and ``credit_household`` are the **current line** (``storage.current_line``: the
+officer's effective decision where there is one, else the model's); ``line_source`` says which
+(人工决定 / 模型), ``model_limit`` is the model's line beside it."""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from sqlalchemy import select
 
 from creditfarm.access import Permission, Principal, can, require
 from creditfarm.display.exports import excel_writer, safe_frame
-from creditfarm.identity import mask_id, show_name
-from creditfarm.storage.assessments import ASSESSMENT_TABLE, as_list, current_ids
+from creditfarm.identity import show_name
+from creditfarm.storage.assessments import ASSESSMENT_TABLE, as_list
+from creditfarm.storage.current_line import SOURCE_ZH, current_line_select
 from creditfarm.storage.models import Archive, Household, Person
 from creditfarm.workspace import Workspace
 
@@ -26,6 +31,9 @@ SCORE_COLUMNS = (
     "grade",
     "credit_household",
     "limit",
+    "line_source",
+    "decided_by",
+    "model_limit",
     "vetoes",
     "thin_file",
     "model_version",
@@ -50,12 +58,22 @@ def latest_scores(
     full = can(principal, Permission.see_names)
     a_t, h_t = ASSESSMENT_TABLE.c, _table(Household).c
     p_t, ar_t = _table(Person).c, _table(Archive).c
+    lines = current_line_select(village_code=village_code).subquery("lines")
     query = (
-        select(ASSESSMENT_TABLE, p_t.name, p_t.id_number, ar_t.head_name)
+        select(
+            ASSESSMENT_TABLE,
+            p_t.name,
+            p_t.id_masked,
+            ar_t.head_name,
+            lines.c.line,
+            lines.c.credit_household.label("line_credit_household"),
+            lines.c.source,
+            lines.c.decided_by,
+        )
+        .join(lines, lines.c.assessment_id == a_t.id)
         .join(_table(Household), h_t.household_no == a_t.household_no)
         .outerjoin(_table(Person), p_t.person_key == h_t.head_person_key)
         .outerjoin(_table(Archive), ar_t.head_person_key == h_t.head_person_key)
-        .where(a_t.id.in_(current_ids(village_code=village_code)))
         .order_by(a_t.village_code, a_t.household_no)
     )
     if principal.villages is not None:  # an officer's list: their villages
@@ -74,14 +92,17 @@ def latest_scores(
                 "probability": round(a.probability, 4),
                 "score": round(a.score, 1),
                 "grade": a.grade,
-                "credit_household": a.credit_household,
-                "limit": int(a.pre_credit_limit),
+                "credit_household": bool(a.line_credit_household),
+                "limit": int(a.line),
+                "line_source": SOURCE_ZH[a.source],
+                "decided_by": a.decided_by or "",
+                "model_limit": int(a.pre_credit_limit),
                 "vetoes": ";".join(a.vetoes or []),
                 "thin_file": a.thin_file,
                 "model_version": a.model_version,
                 "as_of": a.as_of.isoformat(),
                 "caps": ";".join(as_list(a.caps)),
-                "head_id_masked": mask_id(row.id_number),
+                "head_id_masked": row.id_masked or "",
             }
         )
     return pd.DataFrame(records, columns=list(SCORE_COLUMNS))

@@ -25,6 +25,7 @@ __all__ = [
     "ASSESSMENT_TABLE",
     "as_list",
     "current_assessment_id",
+    "current_assessment_select",
     "current_assessments",
     "current_ids",
     "previous_grades",
@@ -84,16 +85,20 @@ def current_ids(
     return select(ranked.c.id).where(ranked.c.rank == 1)
 
 
-def current_assessment_id(engine: Engine, *, household_no: str) -> int | None:
-    """The id of the current assessment of one household, or None if it was never scored."""
-    stmt = (
+def current_assessment_select(household_no: str) -> Select[Any]:
+    """A SELECT of the id of one household's current assessment (for use in a transaction)."""
+    return (
         select(_A.id)
         .where(_A.household_no == household_no)
         .order_by(_A.as_of.desc(), _A.id.desc())
         .limit(1)
     )
+
+
+def current_assessment_id(engine: Engine, *, household_no: str) -> int | None:
+    """The id of the current assessment of one household, or None if it was never scored."""
     with engine.connect() as conn:
-        return conn.execute(stmt).scalar()
+        return conn.execute(current_assessment_select(household_no)).scalar()
 
 
 def as_list(value: Any) -> list[str]:

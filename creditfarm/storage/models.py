@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -258,19 +258,50 @@ class Assessment(SQLModel, table=True):
     contributions: dict[str, Any] = _json()  # feature → log-odds contribution, plus "_base"
     reasons: dict[str, Any] = _json()
     created_at: datetime = Field(default_factory=_utcnow)
+    # Optimistic versioning of the decisions on this assessment: every decision, approval or
+    # rejection moves it by one, and only if it still holds the value the person saw.
+    decision_version: int = 0
 
 
 class Decision(SQLModel, table=True):
-    """A person's review of an automated grade (PIPL Art. 24): confirm, adjust or decline."""
+    """A person's review of an automated grade (PIPL Art. 24): confirm, adjust or decline.
 
+    ``status``: ``effective`` (the line in force for its assessment), ``pending`` (waits for a
+    second person's approval: maker-checker), ``superseded`` (replaced by a later decision),
+    ``rejected`` (refused by the approver). At most one effective and one pending decision per
+    assessment (partial unique indexes); ``version`` grows at every change of the row."""
+
+    __table_args__ = (
+        Index(
+            "ux_decision_effective",
+            "assessment_id",
+            unique=True,
+            sqlite_where=text("status = 'effective'"),
+            postgresql_where=text("status = 'effective'"),
+        ),
+        Index(
+            "ux_decision_pending",
+            "assessment_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     assessment_id: int = Field(foreign_key="assessment.id", index=True)
     household_no: str = Field(index=True)
     action: str  # confirm, adjust, decline
     limit: float | None = None
+    credit_household: bool | None = None  # the decided 信用户 flag
     reason: str
     decided_by: str
     decided_at: datetime = Field(default_factory=_utcnow)
+    status: str = Field(default="effective", max_length=16, index=True)
+    approval_needed: str = ""  # why it needs a second person: veto_override, above_authority
+    reviewed_by: str | None = None  # who approved or rejected it
+    reviewed_at: datetime | None = None
+    review_note: str | None = None
+    version: int = 1
 
 
 class RateSnapshot(SQLModel, table=True):

@@ -137,7 +137,7 @@ def test_no_data_no_trend(ws):
 
 def test_data_stamp_changes_with_every_write_a_page_shows(ws):
     empty = data_stamp(ws)
-    assert empty == (None, None, None, None, 0)
+    assert empty == (None, None, None, None, 0, None)
     ingest_folder(ws, COUNTY)
     imported = data_stamp(ws)
     assert imported[0] is not None and imported[4] == 6  # an import run; 6 households

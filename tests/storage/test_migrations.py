@@ -20,4 +20,4 @@ def test_migrations_run_twice_without_change(ws):
     migrate(ws.engine)  # already at head: a no-op, not an error
     with ws.engine.connect() as conn:
         context = MigrationContext.configure(conn)
-        assert context.get_current_revision() == "0013"
+        assert context.get_current_revision() == "0012"

@@ -135,3 +135,20 @@ def test_open_a_household(page: Any, app_url: str, screenshots: Path) -> None:
     page.locator(".js-plotly-plot").first.wait_for()
     page.wait_for_timeout(500)
     page.screenshot(path=str(screenshots / "household-explanation.png"))
+
+
+def test_queue_and_approvals(page: Any, app_url: str, screenshots: Path) -> None:
+    """The supervisor's views: the queue with its counts per reason, and the 待审批 list."""
+    sign_in(page, app_url, "supervisor1")
+    page.get_by_role("heading", name="农户评估", exact=True).wait_for()
+    settle(page)
+    page.get_by_text("待复核队列", exact=True).click()
+    page.get_by_text("按优先顺序排列").wait_for()
+    settle(page)
+    body = page.inner_text("body")
+    assert "复核原因" in body and "信贷员" in body
+    page.screenshot(path=str(screenshots / "officer-queue.png"), full_page=True)
+    page.get_by_text("待审批", exact=True).click()
+    page.get_by_text("须由经办人以外的信贷主管审批后生效").wait_for()
+    settle(page)
+    page.screenshot(path=str(screenshots / "officer-approvals.png"), full_page=True)

@@ -10,15 +10,23 @@ from pathlib import Path
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_POLICY_FILE", "DEMO_SECRET", "Settings", "get_settings"]
+__all__ = [
+    "DEFAULT_POLICY_FILE",
+    "DEMO_DATA_KEY_FILE",
+    "DEMO_SECRET",
+    "DEMO_SECRET_FILE",
+    "Settings",
+    "get_settings",
+    "own_secret",
+]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_POLICY_FILE = PACKAGE_DIR / "policy" / "policy.toml"
 # The secret of the first landing's demo, public (it is in this file): refused everywhere now.
-# Demo mode without a secret makes a random one of its own (``_demo_secret``).
+# Demo mode without a secret makes a random one of its own (``own_secret``).
 DEMO_SECRET = "creditfarm-demo-secret-not-for-production"
-_DEMO_SECRET_FILE = ".demo-secret"
-_DEMO_DATA_KEY_FILE = ".demo-data-key"
+DEMO_SECRET_FILE = ".demo-secret"
+DEMO_DATA_KEY_FILE = ".demo-data-key"
 
 
 class Settings(BaseSettings):
@@ -53,15 +61,15 @@ class Settings(BaseSettings):
     model_dir: Path | None = None  # empty: models/ in the folder the database is created from
     policy_file: Path = DEFAULT_POLICY_FILE
     # Keyed hash (HMAC-SHA256) of resident IDs and card numbers: the join key everywhere.
-    # Empty: outside demo mode an error; in demo mode a random secret kept in
-    # <data_dir>/.demo-secret (readable only by its owner), made on first use, so even a demo
-    # county's person keys cannot be reversed by anyone who has read this source.
+    # Empty: outside demo mode an error; in demo mode a random secret kept in .demo-secret
+    # beside the SQLite file (or in data_dir), readable only by its owner, made on first open,
+    # so even a demo county's person keys cannot be reversed by anyone who has read this code.
     secret_key: str = ""
     # Resident IDs and phone numbers are stored encrypted (AES-256-GCM) under this data key:
     # 32 random bytes as 64 hex digits or base64 (`creditfarm keygen`), given here or in a key
     # file readable only by the service. Old keys (comma-separated) still open what they sealed
     # until `creditfarm rekey --data` has re-sealed it. Demo mode without one: a random key
-    # kept in <data_dir>/.demo-data-key (mode 0600), made on first use.
+    # kept in .demo-data-key beside the demo secret, made on first open.
     data_key: str = ""
     data_key_file: Path | None = None
     data_keys_old: str = ""
@@ -74,12 +82,7 @@ class Settings(BaseSettings):
                 "CREDITFARM_SECRET_KEY must be set to a private value "
                 "(the published demo secret is refused)"
             )
-        if not self.secret_key:
-            self.secret_key = _demo_secret(self.data_dir, _DEMO_SECRET_FILE)
-        if self.demo_mode and not (self.data_key or self.data_key_file):
-            # Its own file, not derived from the secret: a re-key of the secret keeps it.
-            _demo_secret(self.data_dir, _DEMO_DATA_KEY_FILE)
-            self.data_key_file = self.data_dir / _DEMO_DATA_KEY_FILE
+
         if not self.demo_mode and not (self.data_key or self.data_key_file):
             raise ValueError(
                 "CREDITFARM_DATA_KEY or CREDITFARM_DATA_KEY_FILE must be set outside demo mode "
@@ -90,10 +93,11 @@ class Settings(BaseSettings):
         return self
 
 
-def _demo_secret(data_dir: Path, name: str) -> str:
-    """The demo's own random secret (or data key) in ``data_dir``, created (mode 0600, 32
-    random bytes as hex) when missing."""
-    path = data_dir / name
+def own_secret(path: Path) -> str:
+    """A random secret kept in ``path`` (32 random bytes as hex, mode 0600), made when missing:
+    the demo's own secret and data key (``workspace.open_workspace`` puts them beside the
+    database, so ``--db`` elsewhere never writes into the current folder)."""
+    data_dir = path.parent
     try:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:

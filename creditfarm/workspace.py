@@ -36,7 +36,13 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
 from creditfarm.identity import key_check
-from creditfarm.settings import Settings, get_settings
+from creditfarm.settings import (
+    DEMO_DATA_KEY_FILE,
+    DEMO_SECRET_FILE,
+    Settings,
+    get_settings,
+    own_secret,
+)
 from creditfarm.storage.engine import open_db
 from creditfarm.storage.models import ImportRun, WorkspaceBinding
 from creditfarm.storage.seal_rows import reseal_all, seal_plaintext
@@ -133,6 +139,7 @@ def open_workspace(
     settings = settings or get_settings()
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
+    settings = _with_demo_keys(settings)
     engine = open_db(settings.database_url)
     row = _read(engine)
     if row is None:
@@ -147,6 +154,26 @@ def open_workspace(
     ws = Workspace(settings=settings, engine=engine, binding=binding)
     _check_data_key(ws, row)
     return ws
+
+
+def _with_demo_keys(settings: Settings) -> Settings:
+    """Demo mode without a secret or a data key: the workspace's own random ones, kept beside
+    the SQLite file and made on first open (the data key its own file, not derived from the
+    secret, so a re-key of the secret keeps it)."""
+    if not settings.demo_mode:
+        return settings
+    folder = _sqlite_folder(settings.database_url)
+    update: dict[str, Any] = {}
+    if not settings.secret_key:
+        update["secret_key"] = own_secret(
+            (folder or _absolute(settings.data_dir)) / DEMO_SECRET_FILE
+        )
+    # A server database is opened from several machines, which share its secret (set it for
+    # them all) but no folder: its demo data key is derived from that secret (storage.sealed).
+    if folder is not None and not (settings.data_key or settings.data_key_file):
+        own_secret(folder / DEMO_DATA_KEY_FILE)
+        update["data_key_file"] = folder / DEMO_DATA_KEY_FILE
+    return settings.model_copy(update=update) if update else settings
 
 
 def sealer_for(settings: Settings) -> Sealer:

@@ -1,4 +1,5 @@
-"""The settings' secrets: no published secret is ever used, demo mode makes its own."""
+"""The settings' secrets: no published secret is ever used; demo mode makes its own, beside
+the workspace's database."""
 
 from __future__ import annotations
 
@@ -8,20 +9,30 @@ from pathlib import Path
 import pytest
 
 from creditfarm.settings import DEMO_SECRET, Settings
+from creditfarm.workspace import open_workspace
 
 
 def _settings(data_dir: Path, **values: object) -> Settings:
     return Settings(data_dir=data_dir, _env_file=None, **values)  # type: ignore[call-arg, arg-type]
 
 
-def test_demo_mode_makes_a_private_secret_once(tmp_path: Path) -> None:
-    first = _settings(tmp_path / "a", demo_mode=True)
-    secret_file = tmp_path / "a" / ".demo-secret"
-    assert first.secret_key == secret_file.read_text(encoding="ascii").strip()
-    assert len(first.secret_key) == 64 and first.secret_key != DEMO_SECRET
-    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600  # its owner's only
-    assert _settings(tmp_path / "a", demo_mode=True).secret_key == first.secret_key
-    assert _settings(tmp_path / "b", demo_mode=True).secret_key != first.secret_key
+def test_demo_mode_makes_a_private_secret_and_data_key_beside_the_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'county' / 'cf.db'}"
+    first = open_workspace(_settings(tmp_path / "data", demo_mode=True, database_url=url))
+    secret_file = tmp_path / "county" / ".demo-secret"
+    key_file = tmp_path / "county" / ".demo-data-key"
+    assert first.secret == secret_file.read_text(encoding="ascii").strip()
+    assert len(first.secret) == 64 and first.secret != DEMO_SECRET
+    assert first.sealer.key == bytes.fromhex(key_file.read_text(encoding="ascii").strip())
+    for made in (secret_file, key_file):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o600  # its owner's only
+    assert not (tmp_path / "data").exists()  # nothing written where the database is not
+    first.engine.dispose()
+    again = open_workspace(_settings(tmp_path / "data", demo_mode=True, database_url=url))
+    assert again.secret == first.secret and again.sealer.key == first.sealer.key
+    other_url = f"sqlite:///{tmp_path / 'other' / 'cf.db'}"
+    other = open_workspace(_settings(tmp_path / "data", demo_mode=True, database_url=other_url))
+    assert other.secret != first.secret
 
 
 def test_the_published_secret_is_refused_in_every_mode(tmp_path: Path) -> None:

@@ -89,6 +89,13 @@ def rekey_secret(ws: Workspace, *, new_secret: str) -> RekeyResult:
         raise RekeyError("the new secret must be at least 16 characters (`creditfarm keygen`)")
     if new_secret == ws.secret:
         raise RekeyError("the new secret is the current one")
+    if not (ws.settings.data_key or ws.settings.data_key_file):
+        # Demo mode on a server database: its data key is derived from the secret, so a new
+        # secret would leave every sealed value unreadable.
+        raise RekeyError(
+            "this workspace's data key is derived from the secret (demo mode on a server "
+            "database): set CREDITFARM_DATA_KEY, run `creditfarm rekey --data`, then re-key"
+        )
     sealer = ws.sealer
     root = ws.payments_root
     with store_lock(root):

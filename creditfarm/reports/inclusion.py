@@ -254,9 +254,10 @@ def village_counts(
     )
     status = status.merge(first_filed, on="household_no", how="left")
     status["first_filed"] = pd.to_datetime(status["first_filed"])
-    current = current_assessments(ws.engine)[["household_no", "as_of", "credit_household"]]
+    # 信用户 and 预授信 of the current line (an officer's decision where there is one) come with
+    # the status; the assessment's date says from which month they count.
+    current = current_assessments(ws.engine)[["household_no", "as_of"]]
     status = status.merge(current, on="household_no", how="left")
-    status["credit_household"] = status["credit_household"].astype("boolean").fillna(False)
     status["insured"] = status["household_no"].isin(insured_households(ws))
     status["assessed"] = pd.to_datetime(status["as_of"])
 

@@ -76,7 +76,9 @@ def _counts(ws: Workspace) -> dict[str, int]:
 
 
 def _open(tmp: Path, secret: str, url: str = "") -> Workspace:
-    settings = make_settings(tmp, url).model_copy(update={"secret_key": secret})
+    settings = make_settings(tmp, url).model_copy(
+        update={"secret_key": secret, "data_key": "5a" * 32}  # as outside demo mode
+    )
     return open_workspace(settings)
 
 
@@ -162,7 +164,12 @@ def test_a_kill_after_the_commit_is_finished_on_the_next_open(tmp_path, monkeypa
     assert not ({r["person_key"] for r in _store(ws)} & old_keys)
 
 
-def test_a_short_or_unchanged_secret_is_refused(tmp_path):
+@pytest.mark.postgres
+def test_a_short_or_unchanged_secret_is_refused(tmp_path, postgres_url):
+    derived = open_workspace(make_settings(tmp_path / "pg", postgres_url))
+    with pytest.raises(RekeyError, match="derived from the secret"):
+        rekey_secret(derived, new_secret=NEW)
+    derived.engine.dispose()
     ws = _open(tmp_path, "a-secret-long-enough-to-keep")
     with pytest.raises(RekeyError, match="16 characters"):
         rekey_secret(ws, new_secret="short")

@@ -22,9 +22,9 @@ import pyarrow as pa
 from creditfarm.ingest.columns import ARROW_TYPES, ID_WARNINGS, parse_cell, parse_column
 from creditfarm.ingest.contract import Column
 from creditfarm.ingest.normalize import ValueProblem, normalize_cell, parse_text
-from creditfarm.ingest.outcome import Outcome, Problem
+from creditfarm.ingest.outcome import REASONS, Outcome, Problem
 from creditfarm.ingest.plausible import check_value, implausible
-from creditfarm.ingest.readers import CellBatch, RawRow, TableReader
+from creditfarm.ingest.readers import CellBatch, RawRow, ReadError, TableReader
 from creditfarm.ingest.rowstore import RowStore
 
 __all__ = [
@@ -171,12 +171,22 @@ def check_batch(
             if name in values:
                 empty &= values[name].is_null().to_numpy(zero_copy_only=False)
         failed |= empty
+    limit = table.caps.max_rejected_rows
     for index in np.flatnonzero(failed):
         row = table.raw_row(batch, int(index))
         problems = row_problems(table, row, today=today)
         if not problems:
             raise AssertionError(f"{table.path.name} line {row.line}: failed without a problem")
         out.reject(row, problems, table)
+        if len(out.quarantine) > limit:
+            # Junk, or the wrong file: refused whole (the file's transaction rolls back)
+            # before its rows can fill the quarantine and the database.
+            first = out.quarantine[0]
+            raise ReadError(
+                f"{table.path.name}: 超过 {limit:,} 行未通过校验（CREDITFARM_MAX_REJECTED_ROWS），"
+                f"整个文件未导入；首个问题在第 {first['line']} 行「{first['column']}」列: "
+                f"{REASONS.get(first['reason'], first['reason'])}。请确认文件是否为该来源的导出"
+            )
     keep = pa.array(~failed)
     schema = row_schema(table)
     columns: list[pa.Array] = [pa.array(batch.lines, pa.int64()).filter(keep)]

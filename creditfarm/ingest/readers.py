@@ -1103,8 +1103,10 @@ class TableReader:
             )
         except pa.ArrowInvalid as exc:
             stream.close()
-            if "Empty CSV file" in str(exc):
-                return  # nothing after the header
+            if "Empty CSV file" in str(exc) or "Could not skip initial" in str(exc):
+                # Nothing after the header (a header without its newline: too short to skip;
+                # a line longer than a block was refused by the fingerprint pass).
+                return
             if encoding == "gb18030" and self.export._gb18030_error() is not None:
                 raise self.export.undecodable() from None
             raise

@@ -18,11 +18,13 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from creditfarm.ingest.columns import ARROW_TYPES, ID_WARNINGS, parse_cell, parse_column
 from creditfarm.ingest.contract import Column
 from creditfarm.ingest.normalize import ValueProblem, normalize_cell, parse_text
-from creditfarm.ingest.outcome import REASONS, Outcome, Problem
+from creditfarm.ingest.outcome import PII_WARNING, REASONS, Outcome, Problem
+from creditfarm.ingest.pii import header_pii, personal_cells, value_pii
 from creditfarm.ingest.plausible import check_value, implausible
 from creditfarm.ingest.readers import CellBatch, RawRow, ReadError, TableReader
 from creditfarm.ingest.rowstore import RowStore
@@ -97,16 +99,32 @@ def row_problems(table: TableReader, row: RawRow, *, today: date | None = None) 
     return problems
 
 
-def _extras(table: TableReader, batch: CellBatch, today: date) -> list[str | None]:
-    """Each row's non-contract cells that hold a value, as JSON text (None: none)."""
+def _extras(table: TableReader, batch: CellBatch, today: date, out: Outcome) -> list[str | None]:
+    """Each row's non-contract cells that hold a value, as JSON text (None: none). Cells of a
+    column whose header names an ID, phone or card number, and cells shaped like one, are not
+    kept: ``extra_pii_not_stored:<header>`` counts them (the header named for the report)."""
     n = len(batch)
     extra_pos = [
-        pos for pos, header in enumerate(table.base_headers) if header not in table.mapping
+        pos
+        for pos, header in enumerate(table.base_headers)
+        if header not in table.mapping and header_pii(header) is None
     ]
+    for pos, header in enumerate(table.base_headers):
+        if header not in table.mapping and header_pii(header) is not None:
+            held = int(pc.sum(pc.invert(_stripped_blank(batch.cells[pos]))).as_py() or 0)
+            if held:
+                out.warnings[f"{PII_WARNING}:{header}"] += held
     texts: list[str | None] = [None] * n
     if extra_pos:
         plain = Column("extra")  # a text cell: NFKC, trimmed, missing markers are empty
-        parsed = [parse_column(plain, batch.cells[pos], today=today).values for pos in extra_pos]
+        parsed = []
+        for pos in extra_pos:
+            values = parse_column(plain, batch.cells[pos], today=today).values
+            personal = personal_cells(values)
+            if personal.any():
+                out.warnings[f"{PII_WARNING}:{table.base_headers[pos]}"] += int(personal.sum())
+                values = pc.if_else(pa.array(personal), pa.nulls(n, values.type), values)
+            parsed.append(values)
         present = np.zeros(n, dtype=bool)
         for values in parsed:
             present |= values.is_valid().to_numpy(zero_copy_only=False)
@@ -120,14 +138,24 @@ def _extras(table: TableReader, batch: CellBatch, today: date) -> list[str | Non
                     name: cell for name, cell in zip(names, cells, strict=True) if cell is not None
                 }
                 texts[i] = json.dumps(found)
+    base = set(table.base_headers)  # their cells were counted column by column above
     for i, row in batch.wide.items():
-        found = {
-            h: normalize_cell(row.values[h])
-            for h in table.extra_headers
-            if parse_text(row.values.get(h, "")) is not None
-        }
+        found = {}
+        for h in table.extra_headers:
+            if parse_text(row.values.get(h, "")) is None:
+                continue
+            text = normalize_cell(row.values[h])
+            if header_pii(h) is not None or value_pii(text) is not None:
+                if h not in base:
+                    out.warnings[f"{PII_WARNING}:{h}"] += 1
+                continue
+            found[h] = text
         texts[i] = json.dumps(found) if found else None
     return texts
+
+
+def _stripped_blank(cells: pa.Array) -> pa.Array:
+    return pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(cells)), 0), True)
 
 
 def check_batch(
@@ -196,7 +224,7 @@ def check_batch(
         columns.append(
             column.filter(keep) if column is not None else pa.nulls(kept, ARROW_TYPES[col.type])
         )
-    columns.append(pa.array(_extras(table, batch, today), pa.string()).filter(keep))
+    columns.append(pa.array(_extras(table, batch, today, out), pa.string()).filter(keep))
     if CARD_NUMERIC in schema.names:
         card_header = table.header_for("card_no")
         if card_header is not None and batch.numeric is not None:

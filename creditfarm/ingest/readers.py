@@ -332,6 +332,7 @@ class _Scan:
     size: int
     utf8: bool = False  # every byte is UTF-8 (CSV only)
     bom: bool = False
+    utf16: bool = False  # starts with a UTF-16 byte order mark
     quoted: bool = False  # some byte is '"': Python's csv module reads the file
     zipped: bool = False  # an .xlsx (zip) saved as .csv
     lines: int = 0  # newlines (CSV only): the rows limit is checked on them
@@ -434,6 +435,7 @@ class ExportFile:
                 size=size,
                 utf8=utf8 and not carry,
                 bom=first.startswith(_BOM),
+                utf16=first[:2] in (b"\xff\xfe", b"\xfe\xff"),
                 quoted=quoted,
                 zipped=first.startswith(b"PK\x03\x04"),
                 lines=lines.newlines,
@@ -473,8 +475,8 @@ class ExportFile:
         if scan.nul_at is not None:
             line, column = scan.nul_at
             hint = (
-                "多为 UTF-16 编码的文件，请另存为 UTF-8"
-                if scan.nul_at[0] == 1 and column <= 2
+                "这是 UTF-16 编码的文件，请另存为 UTF-8 或 GB18030"
+                if scan.utf16
                 else "多为二进制文件或损坏的导出"
             )
             raise ReadError(f"{name}: 第 {line} 行第 {column} 字节是 NUL 字符（0x00），{hint}")

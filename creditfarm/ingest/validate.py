@@ -199,22 +199,15 @@ def check_batch(
             if name in values:
                 empty &= values[name].is_null().to_numpy(zero_copy_only=False)
         failed |= empty
-    limit = table.caps.max_rejected_rows
-    for index in np.flatnonzero(failed):
+    bad_rows = np.flatnonzero(failed)
+    if len(out.quarantine) + len(bad_rows) > table.caps.max_rejected_rows:
+        raise _junk(table, out, bad_rows, batch, today)
+    for index in bad_rows:
         row = table.raw_row(batch, int(index))
         problems = row_problems(table, row, today=today)
         if not problems:
             raise AssertionError(f"{table.path.name} line {row.line}: failed without a problem")
         out.reject(row, problems, table)
-        if len(out.quarantine) > limit:
-            # Junk, or the wrong file: refused whole (the file's transaction rolls back)
-            # before its rows can fill the quarantine and the database.
-            first = out.quarantine[0]
-            raise ReadError(
-                f"{table.path.name}: 超过 {limit:,} 行未通过校验（CREDITFARM_MAX_REJECTED_ROWS），"
-                f"整个文件未导入；首个问题在第 {first['line']} 行「{first['column']}」列: "
-                f"{REASONS.get(first['reason'], first['reason'])}。请确认文件是否为该来源的导出"
-            )
     keep = pa.array(~failed)
     schema = row_schema(table)
     columns: list[pa.Array] = [pa.array(batch.lines, pa.int64()).filter(keep)]
@@ -233,6 +226,27 @@ def check_batch(
             flags = pa.array(np.zeros(n, dtype=bool))
         columns.append(flags.filter(keep))
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _junk(
+    table: TableReader, out: Outcome, bad_rows: np.ndarray, batch: CellBatch, today: date
+) -> ReadError:
+    """The refusal of a file with more rows failing their checks than the limit: junk, or
+    the wrong file. Refused whole (the file's transaction rolls back) before its rows fill the
+    quarantine and the database; the first failing row is named, so the cause can be seen."""
+    if out.quarantine:
+        first = out.quarantine[0]
+        line, column, reason = first["line"], first["column"], first["reason"]
+    else:
+        row = table.raw_row(batch, int(bad_rows[0]))
+        problem = row_problems(table, row, today=today)[0]
+        line, column, reason = row.line, problem.column, problem.reason
+    limit = table.caps.max_rejected_rows
+    return ReadError(
+        f"{table.path.name}: 超过 {limit:,} 行未通过校验（CREDITFARM_MAX_REJECTED_ROWS），"
+        f"整个文件未导入；首个问题在第 {line} 行「{column}」列: {REASONS.get(reason, reason)}。"
+        "请确认文件是否为该来源的导出"
+    )
 
 
 def merge_duplicates(table: TableReader, rows: RowStore, out: Outcome) -> list[tuple[int, Problem]]:

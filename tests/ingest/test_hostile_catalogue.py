@@ -618,3 +618,36 @@ def test_37_a_file_too_big_to_place_by_headers(tmp_path: Path):
         runs[0].message or ""
     )
     assert state(ws) == before
+
+
+@pytest.mark.postgres
+def test_refusals_leave_postgresql_as_it_was(tmp_path: Path, postgres_url: str):
+    """On PostgreSQL too (which refuses NUL in text, where a crash would have named the
+    value): NUL bytes, a long cell and junk rows are refused with the database unchanged, and
+    unknown PII columns are not stored."""
+    settings = make_settings(tmp_path, postgres_url).model_copy(update={"max_rejected_rows": 100})
+    ws = open_workspace(settings)
+    try:
+        (tmp_path / "行政区划.csv").write_text(REGIONS, encoding="utf-8")
+        assert ingest_file(ws, tmp_path / "行政区划.csv").status == "done"
+        nul = tmp_path / "户籍_nul.csv"
+        nul.write_bytes((HUKOU + f"{LI_MING},黎\0明,H001,户主,{V1}\n").encode())
+        _refused(ws, nul, "第 2 行第 23 字节是 NUL")
+        long = tmp_path / "户籍_长.csv"
+        long.write_text(HUKOU + f"{LI_MING},{'x' * 40_000},H001,户主,{V1}\n")
+        _refused(ws, long, "第 2 行「姓名」列（第 2 列）", "长 40,000 字符")
+        junk = _junk_payments(tmp_path / "助农取款服务点交易流水_junk.csv", 10_000)
+        _refused(ws, junk, "超过 100 行未通过校验")
+        path = tmp_path / "户籍.csv"
+        path.write_text(
+            "身份证号,姓名,户号,与户主关系,村代码,LXDH\n"
+            f"{LI_MING},黎明,H001,户主,{V1},13812345678\n",
+            encoding="utf-8",
+        )
+        run = ingest_file(ws, path)
+        assert (run.rows_accepted, run.warnings) == (1, {"extra_pii_not_stored:LXDH": 1})
+        with ws.engine.connect() as conn:
+            extras = conn.execute(select(Person.extra)).scalars().all()  # type: ignore[call-overload]
+        assert list(extras) == [{}]
+    finally:
+        ws.engine.dispose()

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_POLICY_FILE", "DEMO_SECRET", "Settings", "get_settings"]
+__all__ = ["DEFAULT_POLICY_FILE", "DEMO_SECRET", "MAX_CELL_CHARS", "Settings", "get_settings"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_POLICY_FILE = PACKAGE_DIR / "policy" / "policy.toml"
@@ -19,6 +19,7 @@ DEFAULT_POLICY_FILE = PACKAGE_DIR / "policy" / "policy.toml"
 DEMO_SECRET = "creditfarm-demo-secret-not-for-production"
 _DEMO_SECRET_FILE = ".demo-secret"
 _DEMO_DATA_KEY_FILE = ".demo-data-key"
+MAX_CELL_CHARS = 131_072  # csv.field_size_limit()'s default: no cell can be longer
 
 
 class Settings(BaseSettings):
@@ -47,6 +48,17 @@ class Settings(BaseSettings):
     # its [auth.<name>] section. The provider says who someone is (their e-mail); the local
     # account of that name says what they may do. Password sign-in stays for local accounts.
     oidc_provider: str = ""
+    # Limits on one imported file, checked before its rows are read (README "Limits"): a
+    # junk or hostile file is refused with its name (and line, column) instead of taking
+    # the machine's memory or growing the database. A county's largest export (a quarter of
+    # service-point payments of 200,000 households: 2.3M rows, ~230 MB) fits well inside.
+    max_file_mb: int = 1024  # a CSV's size; an .xlsx's members inflated together
+    max_rows: int = 20_000_000  # lines of a CSV, rows of a sheet
+    max_columns: int = 1_000  # cells of a row (header or data)
+    max_cell_chars: int = 32_767  # one cell (Excel's own limit; at most 131,072)
+    # More rows than this failing their checks: the whole file is refused as junk (or the
+    # wrong file) rather than quarantined row by row.
+    max_rejected_rows: int = 100_000
     database_url: str = ""  # empty: a SQLite file data_dir / "creditfarm.db"
     # Empty: beside the SQLite file (<stem>-payments/), or data_dir / "<database>-payments".
     payments_dir: Path | None = None
@@ -85,6 +97,9 @@ class Settings(BaseSettings):
                 "CREDITFARM_DATA_KEY or CREDITFARM_DATA_KEY_FILE must be set outside demo mode "
                 "(resident IDs and phone numbers are stored encrypted under it)"
             )
+        if not 1 <= self.max_cell_chars <= MAX_CELL_CHARS:
+            # Python's csv module refuses longer cells before creditfarm sees them.
+            raise ValueError(f"CREDITFARM_MAX_CELL_CHARS must be 1 … {MAX_CELL_CHARS}")
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'creditfarm.db').as_posix()}"
         return self

@@ -15,6 +15,7 @@ __all__ = [
     "DEMO_DATA_KEY_FILE",
     "DEMO_SECRET",
     "DEMO_SECRET_FILE",
+    "MAX_CELL_CHARS",
     "Settings",
     "get_settings",
     "own_secret",
@@ -27,6 +28,7 @@ DEFAULT_POLICY_FILE = PACKAGE_DIR / "policy" / "policy.toml"
 DEMO_SECRET = "creditfarm-demo-secret-not-for-production"
 DEMO_SECRET_FILE = ".demo-secret"
 DEMO_DATA_KEY_FILE = ".demo-data-key"
+MAX_CELL_CHARS = 131_072  # csv.field_size_limit()'s default: no cell can be longer
 
 
 class Settings(BaseSettings):
@@ -55,6 +57,17 @@ class Settings(BaseSettings):
     # its [auth.<name>] section. The provider says who someone is (their e-mail); the local
     # account of that name says what they may do. Password sign-in stays for local accounts.
     oidc_provider: str = ""
+    # Limits on one imported file, checked before its rows are read (README "Limits"): a
+    # junk or hostile file is refused with its name (and line, column) instead of taking
+    # the machine's memory or growing the database. A county's largest export (a quarter of
+    # service-point payments of 200,000 households: 2.3M rows, ~230 MB) fits well inside.
+    max_file_mb: int = 1024  # a CSV's size; an .xlsx's members inflated together
+    max_rows: int = 20_000_000  # lines of a CSV, rows of a sheet
+    max_columns: int = 1_000  # cells of a row (header or data)
+    max_cell_chars: int = 32_767  # one cell (Excel's own limit; at most 131,072)
+    # More rows than this failing their checks: the whole file is refused as junk (or the
+    # wrong file) rather than quarantined row by row.
+    max_rejected_rows: int = 100_000
     database_url: str = ""  # empty: a SQLite file data_dir / "creditfarm.db"
     # Empty: beside the SQLite file (<stem>-payments/), or data_dir / "<database>-payments".
     payments_dir: Path | None = None
@@ -88,6 +101,9 @@ class Settings(BaseSettings):
                 "CREDITFARM_DATA_KEY or CREDITFARM_DATA_KEY_FILE must be set outside demo mode "
                 "(resident IDs and phone numbers are stored encrypted under it)"
             )
+        if not 1 <= self.max_cell_chars <= MAX_CELL_CHARS:
+            # Python's csv module refuses longer cells before creditfarm sees them.
+            raise ValueError(f"CREDITFARM_MAX_CELL_CHARS must be 1 … {MAX_CELL_CHARS}")
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'creditfarm.db').as_posix()}"
         return self

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from creditfarm.settings import Settings
@@ -63,3 +64,9 @@ def ws(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Workspace]:
         workspace = open_workspace(make_settings(tmp_path, url))
         yield workspace
         workspace.engine.dispose()
+
+
+# Property and fuzz tests (hypothesis) draw the same examples on every run and every machine:
+# a failure in CI is the failure on the developer's machine. No deadline: two shared cores.
+hypothesis_settings.register_profile("creditfarm", derandomize=True, deadline=None)
+hypothesis_settings.load_profile("creditfarm")

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 
 from creditfarm.ingest.contract import GOVERNMENT_SOURCES, SOURCES, Source
 from creditfarm.ingest.importers import Batch, Context, build, drop_work_tables
+from creditfarm.ingest.limits import ReadLimits
 from creditfarm.ingest.linkage import KeyHasher, Lookups
 from creditfarm.ingest.outcome import Outcome
 from creditfarm.ingest.placement import Placement, place_file
@@ -157,7 +158,12 @@ def _ingest(ws: Workspace, session: _Session, export: ExportFile, source: Source
 
 def _ingest_read(ws: Workspace, session: _Session, export: ExportFile, source: Source) -> ImportRun:
     path = export.path
-    sha = export.sha256
+    try:
+        sha = export.sha256
+    except ReadError as exc:  # too large to read at all (the size limit): nothing to hash
+        return record_failed(
+            ws, source=source.name, file_name=path.name, sha256="", message=str(exc)
+        )
     unchanged = record_unchanged(ws, source=source.name, file_name=path.name, sha256=sha)
     if unchanged is not None:
         return unchanged
@@ -219,11 +225,15 @@ def _after_commit_hook() -> None:
 
 
 def _unplaced(ws: Workspace, export: ExportFile, placement: Placement) -> ImportRun:
+    try:
+        sha = export.sha256
+    except ReadError:  # refused unread (the size limit): the placement message says so
+        sha = ""
     run = record_failed(
         ws,
         source=UNPLACED,
         file_name=export.path.name,
-        sha256=export.sha256,
+        sha256=sha,
         message=f"{export.path.name}: {placement.message}",
     )
     export.release()
@@ -232,7 +242,7 @@ def _unplaced(ws: Workspace, export: ExportFile, placement: Placement) -> Import
 
 def ingest_file(ws: Workspace, path: Path, *, source: str | Source | None = None) -> ImportRun:
     """Import one file as ``source`` (placed by name/headers when None): all or nothing."""
-    export = ExportFile(path)
+    export = ExportFile(path, limits=ReadLimits.from_settings(ws.settings))
     if isinstance(source, str):
         source = SOURCES[source]
     if source is None:
@@ -274,8 +284,9 @@ def ingest_folder(
     except OSError as exc:
         raise IngestError(f"{folder}: 目录不可读: {exc}") from None
     placed: list[tuple[int, str, ExportFile, Placement]] = []
+    limits = ReadLimits.from_settings(ws.settings)
     for path in files:
-        export = ExportFile(path)
+        export = ExportFile(path, limits=limits)
         placement = place_file(export, folders=tuple(reversed(path.relative_to(folder).parts[:-1])))
         src = placement.source
         order = IMPORT_ORDER.index(src.name) if src else len(IMPORT_ORDER)

@@ -11,7 +11,7 @@ from typing import Any
 
 from creditfarm.ingest.readers import RawRow, RawTable, TableReader
 
-__all__ = ["REASONS", "WARNINGS", "Outcome", "Problem"]
+__all__ = ["PII_WARNING", "REASONS", "WARNINGS", "Outcome", "Problem"]
 
 # Stable quarantine reason codes and what they mean (Chinese: shown to users).
 REASONS: dict[str, str] = {
@@ -41,7 +41,10 @@ WARNINGS: dict[str, str] = {
     "payment_extra_columns_not_stored": "交易流水的额外列未保存",
     "head_name_differs_from_hukou": "档案姓名与户籍不一致",
     "village_differs_from_hukou": "档案村代码与户籍不一致",
+    "extra_pii_not_stored": "契约外的身份证号/电话/卡号列未保存",
 }
+# Counted per column: ``extra_pii_not_stored:<header>`` (the header named in the report).
+PII_WARNING = "extra_pii_not_stored"
 
 
 @dataclass

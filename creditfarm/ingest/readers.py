@@ -43,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from creditfarm.ingest.contract import SOURCES, Source
+from creditfarm.ingest.limits import ReadLimits, default_limits
 from creditfarm.ingest.normalize import normalize_cell, unit_scale
 
 __all__ = [
@@ -76,7 +77,7 @@ HOLD_BYTES = 8 << 20  # files up to this size are held in memory after their one
 _CHUNK = 8 << 20  # bytes per read when a file is streamed
 _HEADER_SCAN_ROWS = 10  # title rows an export may put above its header
 _HEAD_BYTES = 64 << 10  # first bytes decoded to find the header (grown when rows are long)
-_FIELD_LIMIT = csv.field_size_limit()  # Python's csv refuses longer cells: so do we
+_HEAD_MAX_BYTES = 64 << 20  # … up to this: the header search never reads a whole file
 _UNIT_RE = re.compile(r"\(([^()]*)\)$")
 _BOM = b"\xef\xbb\xbf"
 # What str.strip() removes: a blank cell is one that strips to "".
@@ -289,23 +290,66 @@ def _utf8_cut(data: bytes) -> int:
     return end
 
 
+class _LineCount:
+    """Lines of a file fed chunk by chunk: how many newlines, where the first NUL byte is, and
+    the first line longer than ``max_line`` bytes (numpy finds the newlines of a chunk)."""
+
+    def __init__(self, max_line: int) -> None:
+        self.max_line = max_line
+        self.newlines = 0
+        self.last_newline = -1  # file offset of the last newline seen
+        self.nul_at: tuple[int, int] | None = None
+        self.long_line: int | None = None
+
+    def add(self, chunk: bytes, offset: int) -> None:
+        if self.nul_at is None and (nul := chunk.find(b"\0")) >= 0:
+            before = chunk.count(b"\n", 0, nul)
+            start = chunk.rfind(b"\n", 0, nul)
+            line_start = offset + start + 1 if start >= 0 else self.last_newline + 1
+            self.nul_at = (self.newlines + before + 1, offset + nul - line_start + 1)
+        at = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+        if self.long_line is None:
+            ends = np.concatenate(([self.last_newline], at + offset))
+            long = np.flatnonzero(np.diff(ends) - 1 > self.max_line)
+            if len(long):
+                self.long_line = self.newlines + int(long[0]) + 1
+            elif not len(at) and offset + len(chunk) - self.last_newline - 1 > self.max_line:
+                self.long_line = self.newlines + 1  # no newline yet: this line is too long
+        if len(at):
+            self.last_newline = offset + int(at[-1])
+        self.newlines += len(at)
+
+    def end(self, size: int) -> int | None:
+        """The first line too long, the last (unterminated) one included."""
+        if self.long_line is None and size - self.last_newline - 1 > self.max_line:
+            self.long_line = self.newlines + 1
+        return self.long_line
+
+
 @dataclass(frozen=True)
 class _Scan:
     sha256: str
     size: int
     utf8: bool = False  # every byte is UTF-8 (CSV only)
     bom: bool = False
+    utf16: bool = False  # starts with a UTF-16 byte order mark
     quoted: bool = False  # some byte is '"': Python's csv module reads the file
     zipped: bool = False  # an .xlsx (zip) saved as .csv
+    lines: int = 0  # newlines (CSV only): the rows limit is checked on them
+    nul_at: tuple[int, int] | None = None  # (line, byte column) of the first NUL byte
+    long_line: int | None = None  # the first line longer than one read block
 
 
 class ExportFile:
     """One export file, opened at most once (on first use): its fingerprint, the first rows
     that placement looks at, and its table in batches."""
 
-    def __init__(self, path: Path, *, batching: Batching | None = None) -> None:
+    def __init__(
+        self, path: Path, *, batching: Batching | None = None, limits: ReadLimits | None = None
+    ) -> None:
         self.path = Path(path)
         self.batching = batching
+        self.read_limits = limits or default_limits()
         self._data: bytes | None = None
         self._handle: IO[bytes] | None = None
         self._scan: _Scan | None = None
@@ -337,7 +381,14 @@ class ExportFile:
             if not self.path.is_file():
                 raise ReadError(f"{self.path}: 文件不存在或不可读")
             handle = open(self.path, "rb")  # noqa: SIM115 - kept open until release()
-            if os.fstat(handle.fileno()).st_size <= HOLD_BYTES:
+            size = os.fstat(handle.fileno()).st_size
+            if size > self.read_limits.max_bytes:
+                handle.close()
+                raise ReadError(
+                    f"{self.path.name}: 文件 {size / 2**20:,.1f} MB，超过上限 "
+                    f"{self.read_limits.max_mb}（CREDITFARM_MAX_FILE_MB），未读取"
+                )
+            if size <= HOLD_BYTES:
                 with handle:
                     self._data = handle.read()
             else:
@@ -362,11 +413,14 @@ class ExportFile:
             text = self._suffix() in TEXT_SUFFIXES
             sha = hashlib.sha256()
             size, utf8, quoted, carry, first = 0, text, False, b"", b""
+            lines = _LineCount(self.limits.block_bytes)
             with self.open_stream() as stream:
                 while chunk := stream.read(_CHUNK):
                     sha.update(chunk)
                     if not size:
                         first = chunk[:4]
+                    if text:
+                        lines.add(chunk, size)
                     size += len(chunk)
                     if not text:
                         continue
@@ -381,8 +435,12 @@ class ExportFile:
                 size=size,
                 utf8=utf8 and not carry,
                 bom=first.startswith(_BOM),
+                utf16=first[:2] in (b"\xff\xfe", b"\xfe\xff"),
                 quoted=quoted,
                 zipped=first.startswith(b"PK\x03\x04"),
+                lines=lines.newlines,
+                nul_at=lines.nul_at,
+                long_line=lines.end(size) if text else None,
             )
         return self._scan
 
@@ -397,6 +455,7 @@ class ExportFile:
         scan = self.scan()
         if scan.zipped:
             raise _not_csv(self.path)
+        self._check_scan(scan)
         if scan.utf8:
             return "utf-8-sig" if scan.bom else "utf-8"
         if not self._mixed_checked:
@@ -408,6 +467,78 @@ class ExportFile:
                 )
             self._mixed_checked = True
         return "gb18030"
+
+    def _check_scan(self, scan: _Scan) -> None:
+        """Refuse a CSV whose fingerprint pass found a NUL byte, a line longer than a read
+        block, or more lines than the rows limit — before any cell is read."""
+        name, limits = self.path.name, self.read_limits
+        if scan.nul_at is not None:
+            line, column = scan.nul_at
+            hint = (
+                "这是 UTF-16 编码的文件，请另存为 UTF-8 或 GB18030"
+                if scan.utf16
+                else "多为二进制文件或损坏的导出"
+            )
+            raise ReadError(f"{name}: 第 {line} 行第 {column} 字节是 NUL 字符（0x00），{hint}")
+        if scan.long_line is not None:
+            raise ReadError(
+                f"{name}: 第 {scan.long_line} 行超过 {self.limits.block_bytes >> 20} MB，"
+                "超出单行长度上限（多为没有换行的数据或损坏的文件）"
+            )
+        if scan.lines > limits.max_rows:
+            raise ReadError(
+                f"{name}: 文件有 {scan.lines:,} 行，超过行数上限 {limits.max_rows:,}"
+                "（CREDITFARM_MAX_ROWS），未读取"
+            )
+
+    def long_cell(self, line: int, delimiter: str) -> ReadError:
+        """The error for a record starting on ``line`` with a cell longer than Python's csv
+        module takes (it says only "field larger than field limit"): the record is walked
+        again, quotes understood, to name the cell's column."""
+        limit = self.read_limits.max_cell_chars
+        column, length = 1, 0
+        fresh, quoted, quote_seen = True, False, False  # at a cell's start; inside quotes
+        with self.text_stream() as text:
+            for _ in range(line - 1):
+                if not text.readline():
+                    break
+            while chunk := text.read(1 << 16):
+                for char in chunk:
+                    if quoted:
+                        if quote_seen:
+                            quote_seen = False
+                            if char != '"':  # the closing quote: read ``char`` unquoted
+                                quoted = False
+                        elif char == '"':
+                            quote_seen = True  # closing, or the first of an escaped ""
+                            continue
+                        if quoted:
+                            length += 1
+                            if length > limit:
+                                return self._cell_too_long(line, f"第 {column} 列", None)
+                            continue
+                    if char == delimiter:
+                        column, length, fresh = column + 1, 0, True
+                    elif char in "\r\n":
+                        break  # the record ended without one (cannot happen: csv said so)
+                    elif char == '"' and fresh:
+                        quoted, fresh = True, False
+                    else:
+                        fresh = False
+                        length += 1
+                        if length > limit:
+                            return self._cell_too_long(line, f"第 {column} 列", None)
+                else:
+                    continue
+                break
+        return self._cell_too_long(line, "", None)
+
+    def _cell_too_long(self, line: int, where: str, length: int | None) -> ReadError:
+        size = f"长 {length:,} 字符，" if length is not None else ""
+        return ReadError(
+            f"{self.path.name}: 第 {line} 行{where}的单元格{size}超过单元格长度上限 "
+            f"{self.read_limits.max_cell_chars:,} 字符（CREDITFARM_MAX_CELL_CHARS），未读取"
+        )
 
     def undecodable(self) -> ReadError:
         """The error for a file that is neither UTF-8 nor GB18030, with the first bad byte's
@@ -514,22 +645,29 @@ class ExportFile:
                     if len(rows) > _HEADER_SCAN_ROWS:
                         break
             except csv.Error as exc:
+                if "field larger" in str(exc):
+                    raise self.long_cell(start, delimiter) from None
                 if at_end or len(rows) > _HEADER_SCAN_ROWS:
                     raise ReadError(
                         f"{self.path.name}: 第 {start} 行 CSV 格式错误: {exc}"
                     ) from None
             if at_end or len(rows) > _HEADER_SCAN_ROWS:
                 return Grid(self.path, rows[:_HEADER_SCAN_ROWS], encoding=encoding), delimiter, ends
+            if size >= _HEAD_MAX_BYTES:
+                raise ReadError(
+                    f"{self.path.name}: 前 {_HEADER_SCAN_ROWS} 行超过 {_HEAD_MAX_BYTES >> 20} MB，"
+                    f"第 {start} 行起的记录过长（多为未闭合的引号）"
+                )
             size *= 4
 
     # ------------------------------------------------------------ xlsx
 
     def _sheet_rows(self, source: Source | None) -> tuple[str, list[GridRow]]:
         if self._workbook is None:
-            self._workbook = _open_workbook(self.path, self.read_bytes())
+            self._workbook = _open_workbook(self.path, self.read_bytes(), self.read_limits)
         name = _pick_sheet(list(self._workbook.sheet_names), source)
         if name not in self._sheets:
-            self._sheets[name] = _read_sheet(self.path, self._workbook, name)
+            self._sheets[name] = _read_sheet(self.path, self._workbook, name, self.read_limits)
         return name, self._sheets[name]
 
     # ------------------------------------------------------------ both
@@ -590,6 +728,15 @@ def _cell_text(value: object) -> tuple[str, bool]:
     return ("" if value is None else str(value)), False
 
 
+def _column_letters(number: int) -> str:
+    """1-based column number → Excel letters (1 → A, 27 → AA)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 def _pick_sheet(names: list[str], source: Source | None) -> str:
     if source is not None:
         titles = [normalize_cell(t).lower() for t in source.all_titles]
@@ -600,14 +747,14 @@ def _pick_sheet(names: list[str], source: Source | None) -> str:
     return names[0]
 
 
-def _open_workbook(path: Path, data: bytes) -> Any:
+def _open_workbook(path: Path, data: bytes, limits: ReadLimits) -> Any:
     from python_calamine import CalamineError, load_workbook
 
     from creditfarm.ingest.xlsx_guard import WorkbookRefused, check_workbook
 
     try:
         # Before calamine sees it: a far-away cell or a zip bomb would abort the process.
-        check_workbook(path, data)
+        check_workbook(path, data, limits.xlsx())
     except WorkbookRefused as exc:
         raise ReadError(str(exc)) from None
     try:
@@ -617,7 +764,7 @@ def _open_workbook(path: Path, data: bytes) -> Any:
         raise ReadError(f"{path.name}: 无法读取 Excel 文件: {exc}") from None
 
 
-def _read_sheet(path: Path, workbook: Any, name: str) -> list[GridRow]:
+def _read_sheet(path: Path, workbook: Any, name: str, limits: ReadLimits) -> list[GridRow]:
     from python_calamine import CalamineError
 
     try:
@@ -629,6 +776,16 @@ def _read_sheet(path: Path, workbook: Any, name: str) -> list[GridRow]:
         cells, numeric = [], set()
         for pos, value in enumerate(raw):
             text, is_number = _cell_text(value)
+            if len(text) > limits.max_cell_chars or "\0" in text:
+                # A sheet's XML can hold what Excel never writes (_x0000_, endless strings).
+                ref = f"第 {idx + 1} 行第 {_column_letters(pos + 1)} 列"
+                what = (
+                    f"长 {len(text):,} 字符，超过单元格长度上限 {limits.max_cell_chars:,} 字符"
+                    "（CREDITFARM_MAX_CELL_CHARS）"
+                    if len(text) > limits.max_cell_chars
+                    else "含 NUL 字符（0x00）"
+                )
+                raise ReadError(f"{path.name}: {ref}的单元格{what}，未读取")
             cells.append(text)
             if is_number:
                 numeric.add(pos)
@@ -722,6 +879,13 @@ class TableReader:
             )
         _check_required(self.path, source, set(by_pos.values()))
         header_row = grid.rows[header_idx]
+        self.caps = export.read_limits
+        if len(header_row.cells) > self.caps.max_columns:
+            raise ReadError(
+                f"{self.path.name}: 第 {header_row.line} 行（表头）有 "
+                f"{len(header_row.cells):,} 列，超过列数上限 {self.caps.max_columns:,}"
+                "（CREDITFARM_MAX_COLUMNS），未读取"
+            )
         self.header_idx = header_idx
         self.header_line = header_row.line
         self.width = len(header_row.cells)
@@ -828,7 +992,7 @@ class TableReader:
     ) -> CellBatch:
         width = self.width
         wide = {
-            i: book.row(line, cells, flags)
+            i: self._wide_row(book, line, cells, flags)
             for i, (line, cells, flags) in enumerate(rows)
             if len(cells) > width
         }
@@ -836,13 +1000,46 @@ class TableReader:
             pa.array([cells[pos] if pos < len(cells) else None for _, cells, _ in rows], _CELL)
             for pos in range(width)
         ]
+        lines = np.fromiter((line for line, _, _ in rows), dtype=np.int64, count=len(rows))
+        self._check_cells(columns, lines)
         flags = (
             [pa.array([pos in f for _, _, f in rows], pa.bool_()) for pos in range(width)]
             if numeric
             else None
         )
-        lines = np.fromiter((line for line, _, _ in rows), dtype=np.int64, count=len(rows))
         return CellBatch(lines, columns, flags, wide)
+
+    def _wide_row(
+        self, book: _HeaderBook, line: int, cells: list[str], flags: frozenset[int]
+    ) -> RawRow:
+        """A row with cells beyond the header: within the columns and cell length limits."""
+        caps = self.caps
+        if len(cells) > caps.max_columns:
+            raise ReadError(
+                f"{self.path.name}: 第 {line} 行有 {len(cells):,} 个单元格，超过列数上限 "
+                f"{caps.max_columns:,}（CREDITFARM_MAX_COLUMNS），未读取"
+            )
+        for pos in range(self.width, len(cells)):
+            if len(cells[pos]) > caps.max_cell_chars:
+                raise self.export._cell_too_long(line, f"第 {pos + 1} 列", len(cells[pos]))
+        return book.row(line, cells, flags)
+
+    def _check_cells(self, columns: list[pa.Array], lines: np.ndarray) -> None:
+        """Refuse the file at the first cell longer than ``max_cell_chars``, naming its line
+        and column (Arrow kernels: a byte length under the limit rules a column out)."""
+        limit = self.caps.max_cell_chars
+        if not len(lines):
+            return
+        for pos, column in enumerate(columns):
+            longest = pc.max(pc.binary_length(column)).as_py()
+            if longest is None or longest <= limit:
+                continue  # no cell has that many bytes, so none has that many characters
+            lengths = pc.fill_null(pc.utf8_length(column), 0).to_numpy(zero_copy_only=False)
+            over = np.flatnonzero(lengths > limit)
+            if len(over):
+                at = int(over[0])
+                where = f"「{self.base_headers[pos]}」列（第 {pos + 1} 列）"
+                raise self.export._cell_too_long(int(lines[at]), where, int(lengths[at]))
 
     def _csv_records(self) -> Iterator[tuple[int, list[str], frozenset[int]]]:
         """Records after the header, by Python's csv module over the decoded stream."""
@@ -858,6 +1055,8 @@ class TableReader:
                     index += 1
                     start = reader.line_num + 1
             except csv.Error as exc:
+                if "field larger" in str(exc):
+                    raise self.export.long_cell(start, delimiter) from None
                 raise ReadError(f"{self.path.name}: 第 {start} 行 CSV 格式错误: {exc}") from None
             except UnicodeDecodeError:
                 raise self.export.undecodable() from None
@@ -906,8 +1105,10 @@ class TableReader:
             )
         except pa.ArrowInvalid as exc:
             stream.close()
-            if "Empty CSV file" in str(exc):
-                return  # nothing after the header
+            if "Empty CSV file" in str(exc) or "Could not skip initial" in str(exc):
+                # Nothing after the header (a header without its newline: too short to skip;
+                # a line longer than a block was refused by the fingerprint pass).
+                return
             if encoding == "gb18030" and self.export._gb18030_error() is not None:
                 raise self.export.undecodable() from None
             raise
@@ -957,16 +1158,7 @@ class TableReader:
         columns = [record.column(pos) for pos in range(self.width)]
         if not len(lines):
             return CellBatch(lines, columns)
-        for column in columns:  # Python's csv module refuses cells this long
-            if pc.max(pc.binary_length(column)).as_py() <= _FIELD_LIMIT:
-                continue  # no cell has that many bytes, so none has that many characters
-            too_long = pc.greater(pc.utf8_length(column), _FIELD_LIMIT)
-            if pc.any(too_long).as_py():
-                at = int(np.argmax(too_long.to_numpy(zero_copy_only=False)))
-                raise ReadError(
-                    f"{self.path.name}: 第 {int(lines[at])} 行 CSV 格式错误: "
-                    f"field larger than field limit ({_FIELD_LIMIT})"
-                )
+        self._check_cells(columns, lines)
         # A blank row strips to nothing in every cell; only rows whose first cell does are
         # looked at further.
         blank = _stripped_empty(columns[0])

@@ -8,7 +8,6 @@ whose latest run failed, that failure. A run that found the file ``unchanged`` a
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from creditfarm.identity import mask_card, mask_id, mask_phone
 from creditfarm.ingest.contract import SOURCES
+from creditfarm.ingest.pii import header_pii, value_pii
 from creditfarm.ingest.readers import match_header
 from creditfarm.storage.models import ImportRun, QuarantineRow
 from creditfarm.workspace import Workspace
@@ -49,12 +49,6 @@ REPORT_COLUMNS = [
 QUARANTINE_COLUMNS = ["source", "file", "line", "column", "reason"]
 # Sources whose rows name a person, so "linked to a 户籍 household" means something.
 _PERSON_SOURCES = {n for n, s in SOURCES.items() if n not in ("regions", "points")}
-# Extra (non-contract) headers that still hold personal numbers.
-_EXTRA_PII = (
-    (re.compile(r"身份证|证件号|公民身份"), mask_id),
-    (re.compile(r"电话|手机|联系方式"), mask_phone),
-    (re.compile(r"卡号|账号|帐号"), mask_card),
-)
 _MASKS = {"id": mask_id, "phone": mask_phone, "card": mask_card}
 
 _RUN = ImportRun.__table__  # type: ignore[attr-defined]
@@ -222,9 +216,12 @@ def mask_row(source: str, row: dict[str, Any]) -> dict[str, Any]:
         canon = match_header(header, src) if src else None
         if canon and src is not None:
             mask = _MASKS.get(src.column(canon).pii)
-        elif canon is None:
-            mask = next((m for pattern, m in _EXTRA_PII if pattern.search(header)), None)
         text = "" if value is None else str(value)
+        if canon is None:
+            # Not a contract column: masked when its header names a personal number (GMSFHM,
+            # 联系电话) or its value is shaped like one.
+            kind = header_pii(header) or value_pii(text)
+            mask = _MASKS.get(kind) if kind else None
         masked[header] = mask(text.strip()) if mask and text.strip() else text
     return masked
 

@@ -18,13 +18,15 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from creditfarm.ingest.columns import ARROW_TYPES, ID_WARNINGS, parse_cell, parse_column
 from creditfarm.ingest.contract import Column
 from creditfarm.ingest.normalize import ValueProblem, normalize_cell, parse_text
-from creditfarm.ingest.outcome import Outcome, Problem
+from creditfarm.ingest.outcome import PII_WARNING, REASONS, Outcome, Problem
+from creditfarm.ingest.pii import header_pii, personal_cells, value_pii
 from creditfarm.ingest.plausible import check_value, implausible
-from creditfarm.ingest.readers import CellBatch, RawRow, TableReader
+from creditfarm.ingest.readers import CellBatch, RawRow, ReadError, TableReader
 from creditfarm.ingest.rowstore import RowStore
 
 __all__ = [
@@ -97,16 +99,32 @@ def row_problems(table: TableReader, row: RawRow, *, today: date | None = None) 
     return problems
 
 
-def _extras(table: TableReader, batch: CellBatch, today: date) -> list[str | None]:
-    """Each row's non-contract cells that hold a value, as JSON text (None: none)."""
+def _extras(table: TableReader, batch: CellBatch, today: date, out: Outcome) -> list[str | None]:
+    """Each row's non-contract cells that hold a value, as JSON text (None: none). Cells of a
+    column whose header names an ID, phone or card number, and cells shaped like one, are not
+    kept: ``extra_pii_not_stored:<header>`` counts them (the header named for the report)."""
     n = len(batch)
     extra_pos = [
-        pos for pos, header in enumerate(table.base_headers) if header not in table.mapping
+        pos
+        for pos, header in enumerate(table.base_headers)
+        if header not in table.mapping and header_pii(header) is None
     ]
+    for pos, header in enumerate(table.base_headers):
+        if header not in table.mapping and header_pii(header) is not None:
+            held = int(pc.sum(pc.invert(_stripped_blank(batch.cells[pos]))).as_py() or 0)
+            if held:
+                out.warnings[f"{PII_WARNING}:{header}"] += held
     texts: list[str | None] = [None] * n
     if extra_pos:
         plain = Column("extra")  # a text cell: NFKC, trimmed, missing markers are empty
-        parsed = [parse_column(plain, batch.cells[pos], today=today).values for pos in extra_pos]
+        parsed = []
+        for pos in extra_pos:
+            values = parse_column(plain, batch.cells[pos], today=today).values
+            personal = personal_cells(values)
+            if personal.any():
+                out.warnings[f"{PII_WARNING}:{table.base_headers[pos]}"] += int(personal.sum())
+                values = pc.if_else(pa.array(personal), pa.nulls(n, values.type), values)
+            parsed.append(values)
         present = np.zeros(n, dtype=bool)
         for values in parsed:
             present |= values.is_valid().to_numpy(zero_copy_only=False)
@@ -120,14 +138,24 @@ def _extras(table: TableReader, batch: CellBatch, today: date) -> list[str | Non
                     name: cell for name, cell in zip(names, cells, strict=True) if cell is not None
                 }
                 texts[i] = json.dumps(found)
+    base = set(table.base_headers)  # their cells were counted column by column above
     for i, row in batch.wide.items():
-        found = {
-            h: normalize_cell(row.values[h])
-            for h in table.extra_headers
-            if parse_text(row.values.get(h, "")) is not None
-        }
+        found = {}
+        for h in table.extra_headers:
+            if parse_text(row.values.get(h, "")) is None:
+                continue
+            text = normalize_cell(row.values[h])
+            if header_pii(h) is not None or value_pii(text) is not None:
+                if h not in base:
+                    out.warnings[f"{PII_WARNING}:{h}"] += 1
+                continue
+            found[h] = text
         texts[i] = json.dumps(found) if found else None
     return texts
+
+
+def _stripped_blank(cells: pa.Array) -> pa.Array:
+    return pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(cells)), 0), True)
 
 
 def check_batch(
@@ -171,7 +199,10 @@ def check_batch(
             if name in values:
                 empty &= values[name].is_null().to_numpy(zero_copy_only=False)
         failed |= empty
-    for index in np.flatnonzero(failed):
+    bad_rows = np.flatnonzero(failed)
+    if len(out.quarantine) + len(bad_rows) > table.caps.max_rejected_rows:
+        raise _junk(table, out, bad_rows, batch, today)
+    for index in bad_rows:
         row = table.raw_row(batch, int(index))
         problems = row_problems(table, row, today=today)
         if not problems:
@@ -186,7 +217,7 @@ def check_batch(
         columns.append(
             column.filter(keep) if column is not None else pa.nulls(kept, ARROW_TYPES[col.type])
         )
-    columns.append(pa.array(_extras(table, batch, today), pa.string()).filter(keep))
+    columns.append(pa.array(_extras(table, batch, today, out), pa.string()).filter(keep))
     if CARD_NUMERIC in schema.names:
         card_header = table.header_for("card_no")
         if card_header is not None and batch.numeric is not None:
@@ -195,6 +226,27 @@ def check_batch(
             flags = pa.array(np.zeros(n, dtype=bool))
         columns.append(flags.filter(keep))
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _junk(
+    table: TableReader, out: Outcome, bad_rows: np.ndarray, batch: CellBatch, today: date
+) -> ReadError:
+    """The refusal of a file with more rows failing their checks than the limit: junk, or
+    the wrong file. Refused whole (the file's transaction rolls back) before its rows fill the
+    quarantine and the database; the first failing row is named, so the cause can be seen."""
+    if out.quarantine:
+        first = out.quarantine[0]
+        line, column, reason = first["line"], first["column"], first["reason"]
+    else:
+        row = table.raw_row(batch, int(bad_rows[0]))
+        problem = row_problems(table, row, today=today)[0]
+        line, column, reason = row.line, problem.column, problem.reason
+    limit = table.caps.max_rejected_rows
+    return ReadError(
+        f"{table.path.name}: 超过 {limit:,} 行未通过校验（CREDITFARM_MAX_REJECTED_ROWS），"
+        f"整个文件未导入；首个问题在第 {line} 行「{column}」列: {REASONS.get(reason, reason)}。"
+        "请确认文件是否为该来源的导出"
+    )
 
 
 def merge_duplicates(table: TableReader, rows: RowStore, out: Outcome) -> list[tuple[int, Problem]]:

@@ -41,6 +41,8 @@ class XlsxLimits:
     max_uncompressed_bytes: int = 1 << 30  # all members inflated together
     max_ratio: int = 200  # inflated / compressed, per member (sheet XML inflates ~10-30×)
     max_cells: int = 20_000_000  # rows × columns of a sheet's used range
+    max_rows: int = 1_048_576  # last row referenced (settings: ``max_rows``)
+    max_columns: int = 16_384  # last column referenced (settings: ``max_columns``)
 
 
 XLSX_LIMITS = XlsxLimits()
@@ -123,4 +125,14 @@ def check_workbook(path: Path, data: bytes, limits: XlsxLimits = XLSX_LIMITS) ->
                 f"{name}: 工作表的数据区域达 {last_row:,} 行 × {last_col:,} 列"
                 f"（{cells:,} 个单元格，上限 {limits.max_cells:,}），多为远处的孤立单元格；"
                 "请删除多余单元格后重新导出"
+            )
+        if last_row > limits.max_rows:
+            raise WorkbookRefused(
+                f"{name}: 工作表有数据到第 {last_row:,} 行，超过行数上限 {limits.max_rows:,}"
+                "（CREDITFARM_MAX_ROWS），拒绝读取"
+            )
+        if last_col > limits.max_columns:
+            raise WorkbookRefused(
+                f"{name}: 工作表有数据到第 {last_col:,} 列，超过列数上限 {limits.max_columns:,}"
+                "（CREDITFARM_MAX_COLUMNS），拒绝读取"
             )

@@ -13,7 +13,7 @@ import streamlit as st
 from creditfarm.access import Permission
 from creditfarm.display.charts import PLOTLY_FONT, importance_bar
 from creditfarm.display.formatting import fmt_count
-from creditfarm.model.artefacts import read_report, saved_versions
+from creditfarm.model.artefacts import read_card_zh, read_report, saved_versions
 from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW, PSI_VERDICTS, psi_verdict
 from ui.common import data_stamp, page_principal, workspace
 
@@ -32,6 +32,11 @@ def _versions(model_dir: str, stamp: tuple[Any, ...]) -> list[str]:
 @st.cache_data(show_spinner=False, max_entries=8)
 def _artefacts(model_dir: str, version: str) -> tuple[dict[str, Any], str]:
     return read_report(Path(model_dir), version)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _card_zh(model_dir: str, version: str) -> str:
+    return read_card_zh(Path(model_dir), version)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -206,4 +211,7 @@ with tab_explain:
         )
 
 with tab_card:
-    st.markdown(card or "（本版本没有模型卡）")
+    st.markdown(_card_zh(str(ws.model_dir), version) or "（本版本没有模型卡）")
+    if card:
+        with st.expander("Model card (English)"):
+            st.markdown(card)

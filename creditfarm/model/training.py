@@ -35,10 +35,11 @@ from creditfarm.features.build import (
     data_date,
     load_county,
 )
-from creditfarm.features.catalogue import FEATURE_NAMES
+from creditfarm.features.catalogue import FEATURE_NAMES, MODEL_FEATURES
 from creditfarm.model import metrics as m
 from creditfarm.model.artefacts import make_version, save_model
 from creditfarm.model.card import render_card
+from creditfarm.model.card_zh import render_card_zh
 from creditfarm.model.estimator import CreditModel
 from creditfarm.model.labels import HORIZON_MONTHS, build_labels, observation_dates
 from creditfarm.model.monitoring import feature_psi, psi
@@ -268,17 +269,19 @@ def train_model(
                 "both good and bad households are needed (import a larger loan book)"
             )
     step(1, "LightGBM")
-    model = CreditModel().fit(ts.X[fit], ts.y[fit], X_valid=ts.X[valid], y_valid=ts.y[valid])
+    # The model's inputs: the catalogue less the features it excludes (MODEL_EXCLUDED).
+    X = ts.X[list(MODEL_FEATURES)]
+    model = CreditModel().fit(X[fit], ts.y[fit], X_valid=X[valid], y_valid=ts.y[valid])
     step(2, "baseline")
-    baseline = WoEScorecard().fit(ts.X[in_time], ts.y[in_time])
-    p_model = model.predict_proba(ts.X[is_oot])[:, 1]
-    p_base = baseline.predict_proba(ts.X[is_oot])[:, 1]
+    baseline = WoEScorecard().fit(X[in_time], ts.y[in_time])
+    p_model = model.predict_proba(X[is_oot])[:, 1]
+    p_base = baseline.predict_proba(X[is_oot])[:, 1]
     y_oot = ts.y[is_oot]
     thin_oot = ts.thin_file[is_oot]
     step(3, "scoring population, PSI, fairness")
     current = build_features(data, as_of=as_of, policy=policy, engine=runner)
     outcomes, X_now = score_features(current, model=model, policy=policy)
-    p_train = model.predict_proba(ts.X[in_time])[:, 1]
+    p_train = model.predict_proba(X[in_time])[:, 1]
     groups = household_groups(data, current.meta.loc[X_now.index])
     metrics: dict[str, Any] = {
         "as_of": as_of.isoformat(),
@@ -304,7 +307,11 @@ def train_model(
         "calibration_method": model.calibration_,
         "psi": {
             "score": psi(p_train, outcomes["probability"].to_numpy()) if len(outcomes) else None,
-            "features": feature_psi(ts.X.loc[in_time], X_now, features=FEATURE_NAMES),
+            # Every catalogue feature, the excluded ones too: drift the model does not see is
+            # still drift in the county's data.
+            "features": feature_psi(
+                ts.X.loc[in_time], current.X.loc[X_now.index], features=FEATURE_NAMES, top=None
+            ),
         },
         "scoring_population": {
             "households": len(current.meta),
@@ -331,6 +338,7 @@ def train_model(
         fingerprint=fingerprint,
         metrics=metrics,
         card=card,
+        card_zh=render_card_zh(version=version, metrics=metrics, fingerprint=fingerprint),
     )
     ws.set_current_model(version)
     step(5, "")

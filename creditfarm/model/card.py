@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from creditfarm.features.catalogue import FEATURES, SOURCE_ZH
+from creditfarm.features.catalogue import FEATURES, MODEL_EXCLUDED, SOURCE_ZH
 from creditfarm.model.fairness import GROUPINGS
 from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW
 from creditfarm.policy.config import Policy
@@ -41,6 +41,14 @@ def _calibration_text(cal: dict[str, Any]) -> str:
         return base + f" **This model uses the fallback** (b = {_num(cal.get('b'))})."
     if cal.get("method") == "platt":
         return base + f" Fitted: a = {_num(cal.get('a'))}, b = {_num(cal.get('b'))}."
+    if cal.get("method") == "platt_crossfit":
+        return base + (
+            f" **Cross-fitted**: the held-out part alone has too few bad cases to place the map "
+            f"in the riskiest decile, so the booster's recipe (same parameters and number of "
+            f"trees) is refitted on {cal.get('folds', '–')} household-grouped folds of all "
+            "in-time rows and Platt is fitted on their out-of-fold raw scores. "
+            f"Fitted: a = {_num(cal.get('a'))}, b = {_num(cal.get('b'))}."
+        )
     return base
 
 
@@ -170,6 +178,43 @@ def render_card(
             f"| {row['decile']} | {row['count']} | {row['bads']} | "
             f"{_pct(row['predicted'])} | {_pct(row['observed'])} |"
         )
+    summary = metrics.get("calibration_summary") or {}
+    holdout = metrics.get("calibration_holdout") or {}
+    if summary:
+        lines += [
+            "",
+            f"Expected calibration error over the deciles: **{_pct(summary['ece'])}**; top decile "
+            f"(where declines fall): predicted **{_pct(summary['top_decile_predicted'])}**, "
+            f"observed **{_pct(summary['top_decile_observed'])}** "
+            f"({summary['top_decile_bads']} bad of {summary['top_decile_rows']}).",
+        ]
+    if holdout:
+        lines.append(
+            f"With the held-out Platt map instead: ECE {_pct(holdout.get('ece'))}, top decile "
+            f"predicted {_pct(holdout.get('top_decile_predicted'))} against observed "
+            f"{_pct(holdout.get('top_decile_observed'))}, Brier {_num(holdout.get('brier'), 4)}."
+        )
+    thin = metrics.get("thin_file_validation") or {}
+    if thin:
+        lines += ["", "### Thin files (白户)", ""]
+        for key, label in (
+            ("out_of_time", "out of time"),
+            ("in_time_out_of_fold", "in time, scored out of fold (proxy)"),
+        ):
+            part = thin.get(key) or {}
+            s_ = part.get("summary")
+            lines.append(
+                f"- {label}: {part.get('rows', 0)} households thin at the observation date with "
+                f"their first loan's outcome observed, {part.get('bads', 0)} bad"
+                + (f"; AUC {_num(s_['auc'])}, Brier {_num(s_['brier'], 4)}." if s_ else ".")
+            )
+        if not thin.get("enough"):
+            lines.append(
+                f"- **Not validated**: fewer than {thin.get('min_bads', '–')} bad outcomes among "
+                "thin files; their ranking rests on the features they share with borrowers. "
+                "Validation needs the first-loan outcomes of at least that many thin-file "
+                "households (more loan-book history, or loans short enough to mature in a window)."
+            )
     lines += [
         "",
         "## Stability (PSI)",
@@ -181,6 +226,14 @@ def render_card(
         "",
         f"- Probability of default: **{_num(psi['score'])}**",
     ]
+    if psi["features"]:
+        top_name, top_value = max(psi["features"].items(), key=lambda kv: kv[1])
+        lines.append(
+            f"- Largest feature PSI: **{_num(top_value)}** (`{top_name}`): a stable score does "
+            "not make a stable population; the features below say where it moved."
+        )
+    for name, why in MODEL_EXCLUDED.items():
+        lines.append(f"- `{name}` is not a model input: {why}.")
     for name, value in psi["features"].items():
         lines.append(f"- `{name}`: {_num(value)}")
     lines += [

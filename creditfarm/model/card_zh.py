@@ -65,6 +65,13 @@ def _calibration_lines(metrics: dict[str, Any]) -> list[str]:
             f"（{summary.get('top_decile_bads', '—')} 个坏样本 / "
             f"{summary.get('top_decile_rows', '—')} 户）。"
         )
+    holdout = metrics.get("calibration_holdout") or {}
+    if holdout:
+        lines.append(
+            f"- 对照：只用留出样本拟合 Platt 时，ECE {_pct(holdout.get('ece'), 2)}，最高风险十分位"
+            f"预测 {_pct(holdout.get('top_decile_predicted'))}、实际 "
+            f"{_pct(holdout.get('top_decile_observed'))}，Brier {_num(holdout.get('brier'), 4)}。"
+        )
     rows = (metrics.get("model") or {}).get("calibration") or []
     if rows:
         lines += [

@@ -430,10 +430,11 @@ def test_big_tables_go_to_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def _digests(folder: Path) -> dict[str, str]:
+    """Every file of the county, the oracle's side file in ``.truth/`` included."""
     return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.iterdir())
-        if p.name != "README.md"
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "README.md"
     }
 
 

@@ -43,10 +43,10 @@ def _calibration_text(cal: dict[str, Any]) -> str:
         return base + f" Fitted: a = {_num(cal.get('a'))}, b = {_num(cal.get('b'))}."
     if cal.get("method") == "platt_crossfit":
         return base + (
-            f" **Cross-fitted**: the held-out part alone has too few bad cases to place the map "
-            f"in the riskiest decile, so the booster's recipe (same parameters and number of "
-            f"trees) is refitted on {cal.get('folds', '–')} household-grouped folds of all "
-            "in-time rows and Platt is fitted on their out-of-fold raw scores. "
+            " **Cross-fitted**: a held-out part alone has too few bad cases to place the map "
+            "in the riskiest decile, so Platt is fitted on the out-of-fold raw scores of the "
+            f"{cal.get('folds', '–')} household-grouped cross-validation folds (each row scored "
+            "by a booster that never saw its household, at the chosen number of trees). "
             f"Fitted: a = {_num(cal.get('a'))}, b = {_num(cal.get('b'))}."
         )
     return base
@@ -121,8 +121,9 @@ def render_card(
         "",
         "| part | rows | bad |",
         "| --- | ---: | ---: |",
-        f"| fitting (in time) | {pops['fitting']['rows']} | {pops['fitting']['bads']} |",
-        f"| held out (early stopping, calibration) | {pops['held_out']['rows']} | "
+        f"| fitting (in time; trees and calibration by {pops['fitting'].get('folds', '–')}-fold "
+        f"cross-validation) | {pops['fitting']['rows']} | {pops['fitting']['bads']} |",
+        f"| of which the former held-out part (comparison only) | {pops['held_out']['rows']} | "
         f"{pops['held_out']['bads']} |",
         f"| out of time ({metrics['out_of_time_date']}) | {pops['out_of_time']['rows']} | "
         f"{pops['out_of_time']['bads']} |",
@@ -132,18 +133,20 @@ def render_card(
         "## Split and model",
         "",
         f"Observation dates: {', '.join(metrics['observation_dates'])}. The earlier dates are "
-        "in time: households split into fitting (80%) and held-out (20%) parts, by household (a "
-        "household never on both sides) and stratified by outcome (households with a bad outcome "
-        "and the others split 80/20 separately, in the order of a stable hash), so the held-out "
-        f"part always has bad cases. The latest date ({metrics['out_of_time_date']}) is the "
+        "in time: the model fits all their rows; the number of trees and the calibration come "
+        "from cross-validation over household-grouped folds, stratified by outcome (a household "
+        "never on both sides of a fold; every fold with its share of the bad cases). The "
+        "former design — fit on 80%, early stopping and Platt on a held-out 20% — is fitted "
+        "too and reported under calibration for comparison. "
+        f"The latest date ({metrics['out_of_time_date']}) is the "
         "out-of-time test; every figure below comes from it.",
         "",
         f"LightGBM (binary, ≤ 300 trees, 15 leaves; {metrics['best_iteration']} trees kept: the "
-        f"lowest held-out log-loss after at least {stopping.get('min_rounds', '–')} trees, with "
-        f"a patience of {stopping.get('patience', '–')} rounds — the held-out "
-        "part has a handful of bad cases, so stopping at the first noisy rise would keep a "
+        f"lowest mean out-of-fold log-loss after at least {stopping.get('min_rounds', '–')} "
+        f"trees, with a patience of {stopping.get('patience', '–')} rounds — each fold "
+        "has a handful of bad cases, so stopping at the first noisy rise would keep a "
         "near-constant model), monotone constraints where the direction is not in doubt "
-        "(see the catalogue), then calibration on the held-out part: "
+        "(see the catalogue), then calibration: "
         + _calibration_text(metrics.get("calibration_method") or {}),
         "",
         f"Minimum data: training stops with a clear error below {_min_bads(metrics, 'in_time')} "
@@ -190,7 +193,8 @@ def render_card(
         ]
     if holdout:
         lines.append(
-            f"With the held-out Platt map instead: ECE {_pct(holdout.get('ece'))}, top decile "
+            f"The former design (fit on 80%, early stopping and Platt on the held-out 20%): "
+            f"AUC {_num(holdout.get('auc'))}, ECE {_pct(holdout.get('ece'))}, top decile "
             f"predicted {_pct(holdout.get('top_decile_predicted'))} against observed "
             f"{_pct(holdout.get('top_decile_observed'))}, Brier {_num(holdout.get('brier'), 4)}."
         )

@@ -68,7 +68,8 @@ def _calibration_lines(metrics: dict[str, Any]) -> list[str]:
     holdout = metrics.get("calibration_holdout") or {}
     if holdout:
         lines.append(
-            f"- 对照：只用留出样本拟合 Platt 时，ECE {_pct(holdout.get('ece'), 2)}，最高风险十分位"
+            f"- 对照（原设计：80% 训练，20% 留出做早停和 Platt）：AUC {_num(holdout.get('auc'))}，"
+            f"ECE {_pct(holdout.get('ece'), 2)}，最高风险十分位"
             f"预测 {_pct(holdout.get('top_decile_predicted'))}、实际 "
             f"{_pct(holdout.get('top_decile_observed'))}，Brier {_num(holdout.get('brier'), 4)}。"
         )
@@ -133,8 +134,8 @@ def render_card_zh(*, version: str, metrics: dict[str, Any], fingerprint: dict[s
         "| --- | ---: | ---: |",
     ]
     for key, label in (
-        ("fitting", "训练"),
-        ("held_out", "留出（早停、校准）"),
+        ("fitting", "训练（全部时间内样本；树的数量与校准由分户交叉验证确定）"),
+        ("held_out", "其中原设计的留出部分（仅作对照）"),
         ("out_of_time", "时间外检验"),
     ):
         part = pops.get(key) or {}

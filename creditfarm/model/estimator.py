@@ -12,11 +12,12 @@
   ranking upside down (a 0.8 AUC model reported at 0.2). Then calibration falls back to
   intercept-only (slope 1, the raw score as offset), which keeps the booster's ranking and only
   moves the mean probability to the held-out bad rate.
-- cross-fitted Platt (``crossfit_calibration``): the held-out part of a county holds a handful of
-  bad cases, too few to fit the map where decisions are made (the riskiest decile). Training
-  refits the booster's recipe (same parameters, the chosen number of trees) on K folds of all
-  in-time rows, grouped by household, and fits Platt on the out-of-fold raw scores: every in-time
-  bad case informs the map, none is scored by a booster that saw it.
+- ``fit_cv`` (what training uses): no row set aside. A county's held-out fifth holds a handful of
+  bad cases, too few to stop early on or to fit the map where decisions are made (the riskiest
+  decile). The number of trees is chosen on the mean out-of-fold log-loss of K household-grouped
+  folds, the booster is fitted on every row, and Platt is fitted on the fold boosters'
+  out-of-fold raw scores (cross-fitted: every bad case informs the map, none is scored by a
+  booster that saw its household).
 - compact by default (≤ 300 trees, 15 leaves) so TreeSHAP explanations stay fast.
 """
 
@@ -36,7 +37,6 @@ __all__ = [
     "CreditModel",
     "NotFittedError",
     "best_iteration",
-    "crossfit_calibration",
     "fit_calibration",
     "group_folds",
 ]
@@ -245,6 +245,51 @@ class CreditModel:
             "lambda_l2": 1.0,
         }
 
+    def fit_cv(self, X: pd.DataFrame, y: Any, *, groups: Any, folds: int = 5) -> CreditModel:
+        """Fit on every row of (X, y), choosing the number of trees and the calibration by
+        cross-validation over ``folds`` household-grouped folds (``group_folds``), so no row is
+        set aside: the number of trees is the lowest mean out-of-fold log-loss (with the same
+        floor and patience as ``fit``) and the Platt map is fitted on the fold boosters'
+        out-of-fold raw scores at that number of trees (``platt_crossfit``)."""
+        self._check_params()
+        X, target = self._check_xy(X, y, "training set")
+        names = [str(c) for c in X.columns]
+        params = self._lgb_params(names)
+        fold = group_folds(groups, target, folds=folds)
+        splits = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(folds)]
+        for k, (train_idx, test_idx) in enumerate(splits):
+            if len(test_idx) == 0 or len(np.unique(target[train_idx])) < 2:
+                raise ValueError(f"fold {k + 1} of {folds} cannot be fitted: too few bad cases")
+        data = lgb.Dataset(X, label=target, free_raw_data=False)
+        cv = lgb.cv(
+            params,
+            data,
+            num_boost_round=int(self.n_estimators),
+            folds=splits,
+            stratified=False,
+            return_cvbooster=True,
+        )
+        best = best_iteration(
+            cv["valid binary_logloss-mean"],
+            min_rounds=int(self.min_rounds),
+            patience=int(self.early_stopping_rounds),
+        )
+        raw = np.zeros(len(target), dtype=float)
+        boosters: lgb.CVBooster = cv["cvbooster"]  # type: ignore[assignment]
+        for booster, (_, test_idx) in zip(boosters.boosters, splits, strict=True):
+            raw[test_idx] = booster.predict(X.iloc[test_idx], raw_score=True, num_iteration=best)
+        final = lgb.train(params, lgb.Dataset(X, label=target), num_boost_round=best)
+        self.booster_ = lgb.Booster(model_str=final.model_to_string())
+        self.feature_names_ = names
+        self.best_iteration_ = int(best)
+        calibration = fit_calibration(raw, target)
+        if calibration["method"] == "platt":
+            calibration["method"] = "platt_crossfit"
+        calibration["folds"] = int(folds)
+        self.calibration_ = calibration
+        self.oof_raw_ = raw
+        return self
+
     # -- prediction -------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if not hasattr(self, "booster_"):
@@ -307,37 +352,3 @@ def group_folds(groups: Any, y: Any, *, folds: int) -> np.ndarray:
         for k, g in enumerate(members):
             fold_of[g] = k % folds
     return np.array([fold_of[g] for g in keys], dtype=int)
-
-
-def crossfit_calibration(
-    model: CreditModel, X: pd.DataFrame, y: Any, *, groups: Any, folds: int = 5
-) -> tuple[dict[str, Any], np.ndarray]:
-    """Platt map fitted on out-of-fold raw scores of all rows of (X, y): for each of ``folds``
-    household-grouped folds a booster with ``model``'s parameters and number of trees is fitted
-    on the other folds and scores this one. Returned as ``fit_calibration`` gives it, with
-    method ``platt_crossfit`` (or the intercept-only fallback) and the folds used, and the
-    out-of-fold raw scores (each row scored by a booster that never saw its household)."""
-    model._check_fitted()
-    X, target = CreditModel._check_xy(X, y, "calibration set")
-    names = [str(c) for c in X.columns]
-    if names != model.feature_names_:
-        raise ValueError("the calibration set must have the model's feature columns")
-    fold = group_folds(groups, target, folds=folds)
-    params = model._lgb_params(names)
-    raw = np.zeros(len(target), dtype=float)
-    for k in range(folds):
-        test = fold == k
-        train = ~test
-        if not test.any() or len(np.unique(target[train])) < 2:
-            raise ValueError(f"fold {k + 1} of {folds} cannot be fitted: too few bad cases")
-        booster = lgb.train(
-            params,
-            lgb.Dataset(X[train], label=target[train]),
-            num_boost_round=int(model.best_iteration_),
-        )
-        raw[test] = booster.predict(X[test], raw_score=True)
-    calibration = fit_calibration(raw, target)
-    if calibration["method"] == "platt":
-        calibration["method"] = "platt_crossfit"
-    calibration["folds"] = int(folds)
-    return calibration, raw

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from creditfarm.model import metrics as m
-from creditfarm.model.estimator import CreditModel, crossfit_calibration, group_folds
+from creditfarm.model.estimator import CreditModel, group_folds
 
 
 def test_calibration_error_worked_by_hand():
@@ -36,9 +36,9 @@ def test_group_folds_keep_households_whole_and_share_the_bads():
     assert list(group_folds(groups, y, folds=2)) == list(fold)  # the same on every run
 
 
-def test_crossfit_platt_matches_known_probabilities_in_the_top_decile():
-    # True default probability sigmoid(−4 + 1.5 · overdue/50): rare bads, a steep tail. The
-    # held-out part for early stopping is small; the cross-fitted map uses every row.
+def test_cross_validated_fit_matches_known_probabilities_in_the_top_decile():
+    # True default probability sigmoid(−4 + 1.5 · overdue/50): rare bads, a steep tail; trees
+    # and the Platt map come from five household folds, no row set aside.
     rng = np.random.default_rng(7)
     n = 6000
     overdue = rng.uniform(0, 150, n)
@@ -47,14 +47,12 @@ def test_crossfit_platt_matches_known_probabilities_in_the_top_decile():
     X = pd.DataFrame({"loan_max_overdue_days": overdue, "household_size": rng.integers(1, 7, n)})
     X = X.astype(float)
     households = np.array([f"H{i}" for i in range(n)])
-    model = CreditModel(n_estimators=100, min_rounds=20).fit(
-        X[:4000], y[:4000], X_valid=X[4000:4400], y_valid=y[4000:4400]
-    )
-    model.calibration_, oof = crossfit_calibration(
-        model, X[:4400], y[:4400], groups=households[:4400]
+    model = CreditModel(n_estimators=100, min_rounds=20).fit_cv(
+        X[:4400], y[:4400], groups=households[:4400]
     )
     assert model.calibration_["method"] == "platt_crossfit"
-    assert model.calibration_["folds"] == 5 and len(oof) == 4400
+    assert model.calibration_["folds"] == 5 and len(model.oof_raw_) == 4400
+    assert 20 <= model.best_iteration_ <= 100
     # On the 1,600 rows never used: the riskiest tenth (overdue ≳ 135 days) has a true mean
     # probability of about sigmoid(−4 + 1.5 · 142/50) ≈ 0.58; compared with the true probabilities
     # of the same rows, not with anything the model computed.

@@ -113,7 +113,7 @@ def run(households: int, seed: int) -> dict[str, Any]:
     def three(X: pd.DataFrame, households: np.ndarray) -> dict[str, np.ndarray]:
         return {
             "model": model.predict_proba(X[model.feature_names_])[:, 1],
-            "plain": plain.predict_proba(X[names])[:, 1],
+            "plain": np.asarray(plain.predict_proba(X[names]))[:, 1],
             "oracle": truth.reindex(households.astype(str)).to_numpy(),
         }
 

@@ -20,7 +20,14 @@ from creditfarm.model import metrics as m
 from creditfarm.model.estimator import CreditModel
 from creditfarm.model.scorecard import WoEScorecard
 
-__all__ = ["EvaluateResult", "TableError", "evaluate_table", "prepare_table", "read_table"]
+__all__ = [
+    "EvaluateResult",
+    "TableError",
+    "evaluate_table",
+    "fit_pipeline",
+    "prepare_table",
+    "read_table",
+]
 
 _MISSING = {"", "-", "无", "/", "null", "NULL", "nan", "NaN", "NA"}
 
@@ -115,6 +122,23 @@ def prepare_table(
     return X, y
 
 
+def fit_pipeline(X: pd.DataFrame, y: Any, *, seed: int = 2021) -> CreditModel:
+    """The pipeline on one training fold: the number of trees by early stopping on an inner
+    stratified 20%, then a refit on the whole fold with that many trees (so the model, like
+    the baseline, learns from every training row). ``bench/bench_peers.py`` runs the same."""
+    target = np.asarray(y, dtype=int)
+    rows = np.arange(len(target))
+    fit, valid = train_test_split(rows, test_size=0.2, stratify=target, random_state=seed)
+    rounds = (
+        CreditModel(monotone=False, random_state=seed)
+        .fit(X.iloc[fit], target[fit], X_valid=X.iloc[valid], y_valid=target[valid])
+        .best_iteration_
+    )
+    return CreditModel(
+        monotone=False, random_state=seed, n_estimators=rounds, min_rounds=rounds
+    ).fit(X, target, X_valid=X, y_valid=target)
+
+
 def evaluate_table(
     path: Path,
     *,
@@ -136,17 +160,7 @@ def evaluate_table(
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     per_fold: list[dict[str, Any]] = []
     for k, (train, test) in enumerate(splitter.split(X, y), start=1):
-        # Choose the number of trees by early stopping on an inner split, then refit on the whole
-        # training fold with that many trees: the baseline also learns from every training row.
-        fit, valid = train_test_split(train, test_size=0.2, stratify=y[train], random_state=seed)
-        rounds = (
-            CreditModel(monotone=False, random_state=seed)
-            .fit(X.iloc[fit], y[fit], X_valid=X.iloc[valid], y_valid=y[valid])
-            .best_iteration_
-        )
-        model = CreditModel(
-            monotone=False, random_state=seed, n_estimators=rounds, min_rounds=rounds
-        ).fit(X.iloc[train], y[train], X_valid=X.iloc[train], y_valid=y[train])
+        model = fit_pipeline(X.iloc[train], y[train], seed=seed)
         baseline = WoEScorecard().fit(X.iloc[train], y[train])
         p_model = model.predict_proba(X.iloc[test])[:, 1]
         p_base = baseline.predict_proba(X.iloc[test])[:, 1]

@@ -155,7 +155,8 @@ def _reason(
         comparison = None
     compare = comparison_text(comparison, categorical=categorical)
     if info.source in _CONTEXT_SOURCES:
-        sentence = f"{info.zh} {value_text}（{CONTEXT_ZH}，不是本户自身情况）"
+        # Listed under 村级背景, whose heading says it is not the household's own doing.
+        sentence = f"{info.zh} {value_text}"
     elif value_text == MISSING_TEXT:
         sentence = f"{info.zh}：{MISSING_TEXT}"
     elif compare:

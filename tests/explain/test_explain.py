@@ -185,7 +185,7 @@ def test_missing_data_never_raises_and_village_context_is_apart():
     (context,) = reasons[CONTEXT]
     assert context["feature"] == "village_npl_ratio"
     assert context["points"] == pytest.approx(-2.0)
-    assert context["sentence"] == "本村不良贷款率 5%（村级背景，不是本户自身情况）"
+    assert context["sentence"] == "本村不良贷款率 5%"
     assert all(r["feature"] != "village_npl_ratio" for r in reasons[LOWERED] + reasons[RAISED])
     assert reasons["missing_not_counted"] == {"features": ["land_area_mu"], "points": 4.0}
     # base 40 − 10 · (−2) = 60; inflow −3; land +4 only inside 其他因素; village −2; total 59
@@ -346,7 +346,7 @@ def test_village_level_features_are_not_compared_within_the_village():
     # village context, never the household's own reason
     assert reasons[LOWERED] == []
     (reason,) = reasons["context"]
-    assert reason["sentence"] == "本村不良贷款率 4%（村级背景，不是本户自身情况）"  # 0.04 × 100
+    assert reason["sentence"] == "本村不良贷款率 4%"  # 0.04 × 100
     assert reason["village"] is None
     assert reason["code"] == "VILLAGE_NPL_RATIO_HIGH"  # monotone +1 and it raised the risk
 

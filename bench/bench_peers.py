@@ -102,7 +102,7 @@ def tuned_lightgbm(X: pd.DataFrame, y: np.ndarray) -> Any:
             folds=inner.split(X, y),
             callbacks=[lgb.early_stopping(50, verbose=False)],
         )
-        curve = cv["valid binary_logloss-mean"]
+        curve = list(cv["valid binary_logloss-mean"])  # type: ignore[arg-type]
         loss, rounds = float(min(curve)), int(np.argmin(curve)) + 1
         if best is None or loss < best[0]:
             best = (loss, full, rounds)

@@ -12,8 +12,8 @@ import streamlit as st
 
 from creditfarm.access import Permission
 from creditfarm.display.charts import PLOTLY_FONT, importance_bar
-from creditfarm.display.formatting import fmt_count
-from creditfarm.model.artefacts import read_report, saved_versions
+from creditfarm.display.formatting import fmt_count, fmt_pct
+from creditfarm.model.artefacts import read_card_zh, read_report, saved_versions
 from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW, PSI_VERDICTS, psi_verdict
 from ui.common import data_stamp, page_principal, workspace
 
@@ -32,6 +32,11 @@ def _versions(model_dir: str, stamp: tuple[Any, ...]) -> list[str]:
 @st.cache_data(show_spinner=False, max_entries=8)
 def _artefacts(model_dir: str, version: str) -> tuple[dict[str, Any], str]:
     return read_report(Path(model_dir), version)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _card_zh(model_dir: str, version: str) -> str:
+    return read_card_zh(Path(model_dir), version)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -137,7 +142,22 @@ with tab_perf:
     )
     cal.update_xaxes(title="预测违约率（按十分位）", tickformat=".0%")
     cal.update_yaxes(title="实际违约率", tickformat=".0%")
-    st.plotly_chart(_layout(cal, "校准：预测与实际"), width="stretch", key="chart-cal")
+    st.plotly_chart(
+        _layout(cal, "可靠性图：预测与实际（十分位）"), width="stretch", key="chart-cal"
+    )
+    summary = metrics.get("calibration_summary") or {}
+    if summary:
+        c1, c2, c3 = st.columns(3)
+        c1.metric("期望校准误差 ECE", fmt_pct(summary["ece"], 2))
+        c2.metric("最高风险十分位：预测", fmt_pct(summary["top_decile_predicted"], 1))
+        c3.metric(
+            "最高风险十分位：实际",
+            fmt_pct(summary["top_decile_observed"], 1),
+            help=f"{summary['top_decile_bads']} 个坏样本 / {summary['top_decile_rows']} 户",
+        )
+    thin = metrics.get("thin_file_validation") or {}
+    if thin.get("note_zh"):
+        (st.info if thin.get("enough") else st.warning)(f"白户验证：{thin['note_zh']}")
     grades = (metrics.get("scoring_population") or {}).get("grades") or {}
     if grades:
         g = pd.Series(grades).reindex(grade_order).fillna(0)
@@ -149,21 +169,30 @@ with tab_perf:
 
 with tab_drift:
     psi = metrics.get("psi") or {}
-    st.metric("评分分布 PSI（当前人群对训练人群）", _psi_text(psi.get("score")))
+    features = psi.get("features") or {}
+    left, right = st.columns(2)
+    left.metric("违约概率 PSI（当前人群对训练人群）", _psi_text(psi.get("score")))
+    if features:
+        top_name, top_value = max(features.items(), key=lambda kv: kv[1])
+        from creditfarm.explain import feature_infos as _infos
+
+        right.metric(f"特征 PSI 最大值（{_infos([top_name])[top_name].zh}）", _psi_text(top_value))
     st.caption(
         f"PSI 分箱：训练分布的十分位（两端开口）；< {PSI_STABLE_BELOW:g} {PSI_VERDICTS['stable']}，"
         f"{PSI_STABLE_BELOW:g}–{PSI_DRIFT_FROM:g} {PSI_VERDICTS['watch']}，"
         f"≥ {PSI_DRIFT_FROM:g} {PSI_VERDICTS['drift']}。"
     )
-    features = psi.get("features") or {}
     if features:
         from creditfarm.explain import feature_infos
+        from creditfarm.features.catalogue import MODEL_EXCLUDED
 
         infos = feature_infos(list(features))
         frame = pd.DataFrame(
             {
                 "特征": [infos[f].zh for f in features],
                 "PSI": [round(v, 4) for v in features.values()],
+                "判断": [PSI_VERDICTS[psi_verdict(v)] for v in features.values()],
+                "模型输入": ["否（结构性漂移）" if f in MODEL_EXCLUDED else "是" for f in features],
             }
         )
         st.dataframe(frame, hide_index=True, width="stretch")
@@ -206,4 +235,7 @@ with tab_explain:
         )
 
 with tab_card:
-    st.markdown(card or "（本版本没有模型卡）")
+    st.markdown(_card_zh(str(ws.model_dir), version) or "（本版本没有模型卡）")
+    if card:
+        with st.expander("Model card (English)"):
+            st.markdown(card)

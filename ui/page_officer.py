@@ -71,7 +71,7 @@ def _source_tag(reason: dict[str, Any]) -> str:
 
 def _explanation_block(household_no: str) -> None:
     from creditfarm.display.charts import waterfall
-    from creditfarm.explain import LOWERED, RAISED, feature_infos
+    from creditfarm.explain import CONTEXT, CONTEXT_ZH, LOWERED, RAISED
 
     explained = _explanation(stamp, household_no, principal)
     if explained is None:
@@ -83,25 +83,25 @@ def _explanation_block(household_no: str) -> None:
         for rule in rules:
             kind = "一票否决" if rule["kind"] == "veto" else "额度限制"
             st.warning(f"{kind}：{rule['sentence']}")
-    contributions = explained.get("contributions") or {}
-    if contributions:
-        infos = feature_infos([k for k in contributions if k != "_base"])
-        labels = {k: info.zh for k, info in infos.items()}
-        st.plotly_chart(
-            waterfall(contributions, labels=labels),
-            width="stretch",
-            key=f"waterfall-{household_no}",
-        )
     reasons = explained.get("reasons") or {}
+    if reasons.get("waterfall"):
+        st.plotly_chart(
+            waterfall(reasons["waterfall"]), width="stretch", key=f"waterfall-{household_no}"
+        )
     left, right = st.columns(2)
     with left:
-        st.markdown("**降低评分的因素**")
+        st.markdown("**降低评分的因素**（分）")
         for r in reasons.get(LOWERED, []) or [{"sentence": "无"}]:
-            st.markdown(f"- {_source_tag(r)}{r['sentence']}")
+            st.markdown(f"- {_source_tag(r)}{r['sentence']} {r.get('points_text', '')}")
     with right:
-        st.markdown("**提高评分的因素**")
+        st.markdown("**提高评分的因素**（分）")
         for r in reasons.get(RAISED, []) or [{"sentence": "无"}]:
-            st.markdown(f"- {_source_tag(r)}{r['sentence']}")
+            st.markdown(f"- {_source_tag(r)}{r['sentence']} {r.get('points_text', '')}")
+    if reasons.get(CONTEXT):
+        st.caption(
+            f"{CONTEXT_ZH}（本村整体情况，不是本户自身的原因）："
+            + "；".join(f"{r['sentence']} {r['points_text']}" for r in reasons[CONTEXT])
+        )
 
 
 def _decision_form(card: households.HouseholdCard, prefix: str) -> None:

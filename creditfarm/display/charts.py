@@ -7,8 +7,9 @@ clear error instead. The font comes from Debian ``fonts-noto-cjk`` (``make syste
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -89,41 +90,48 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
 
 
 def waterfall(
-    contributions: Mapping[str, float],
+    steps: Sequence[Mapping[str, Any]],
     *,
-    labels: Mapping[str, str] | None = None,
-    top: int = 10,
-    title: str = "本户评分的主要影响因素",
+    title: str = "本户评分的主要影响因素（分）",
 ) -> go.Figure:
-    """One household: from the model's base to its raw output, top factors by size, the rest
-    summed as 其他因素. Values are default log-odds: bars up (red) lower the score."""
-    labels = labels or {}
-    base = float(contributions.get("_base", 0.0))
-    items = [(k, float(v)) for k, v in contributions.items() if k != "_base"]
-    items.sort(key=lambda kv: -abs(kv[1]))
-    shown, rest = items[:top], items[top:]
-    names = ["基准值"] + [labels.get(k, k) for k, _ in shown]
-    values = [base] + [v for _, v in shown]
-    measures = ["absolute"] + ["relative"] * len(shown)
-    if rest:
-        names.append("其他因素")
-        values.append(sum(v for _, v in rest))
-        measures.append("relative")
-    names.append("本户合计")
-    values.append(base + sum(v for _, v in items))
-    measures.append("total")
+    """One household in score points, as ``explain`` gives it (``reasons["waterfall"]``): the
+    first step is the base score (kind ``base``), the last the household's score (``total``),
+    the steps between add points (up, green: raised the score; down, red: lowered it). The bars
+    start at the base score and the axis spans only the scores passed through, so a few points
+    are not dwarfed by a bar from zero."""
+    if len(steps) < 2 or steps[0].get("kind") != "base" or steps[-1].get("kind") != "total":
+        raise ValueError("waterfall steps run from a base step to a total step")
+    base = float(steps[0]["points"])
+    moves = list(steps[1:-1])
+    names = [str(s["label"]) for s in moves] + [str(steps[-1]["label"])]
+    values = [float(s["points"]) for s in moves] + [0.0]
+    running, levels = base, [base]
+    for v in values[:-1]:
+        running += v
+        levels.append(running)
+    low, high = min(levels), max(levels)
+    pad = max(2.0, 0.15 * (high - low))
     fig = go.Figure(
         go.Waterfall(
             x=names,
             y=values,
-            measure=measures,
-            increasing={"marker": {"color": _LOWER}},
-            decreasing={"marker": {"color": _RAISE}},
+            base=base,
+            measure=["relative"] * len(moves) + ["total"],
+            increasing={"marker": {"color": _RAISE}},
+            decreasing={"marker": {"color": _LOWER}},
             totals={"marker": {"color": "#7f8c8d"}},
-            hovertemplate="%{x}: %{y:+.3f}<extra></extra>",
+            text=[f"{v:+.1f}" for v in values[:-1]] + [f"{running:.1f}"],
+            textposition="outside",
+            hovertemplate="%{x}: %{text}<extra></extra>",
         )
     )
-    fig.update_yaxes(title="违约对数几率（向上 = 降低评分）")
+    fig.add_hline(
+        y=base,
+        line={"dash": "dot", "color": "#888"},
+        annotation_text=f"基准分 {base:.1f}",
+        annotation_position="top left",
+    )
+    fig.update_yaxes(title="评分（分）", range=[low - pad, high + pad])
     return _layout(fig, title, 420)
 
 

@@ -1,4 +1,5 @@
-"""Explanations: exact TreeSHAP contributions (log-odds) and reasons in plain Chinese.
+"""Explanations: exact TreeSHAP contributions (log-odds, stored) and reasons in plain Chinese, in
+the policy's score points (``points``).
 
 ``explain_batch`` is what scoring calls for a whole county in one go; ``explain_household``
 serves the CLI and the UI for one household.
@@ -17,8 +18,17 @@ from creditfarm.explain.contributions import (
 )
 from creditfarm.explain.formatting import MISSING_TEXT, format_value, format_yuan
 from creditfarm.explain.household import explain_household, find_household, load_booster
+from creditfarm.explain.points import PointsScale, scale_for
 from creditfarm.explain.policy_reasons import CAP_CODES, VETO_CODES, policy_reasons
-from creditfarm.explain.reasons import LOWERED, RAISED, build_reasons, reason_code
+from creditfarm.explain.reasons import (
+    CONTEXT,
+    CONTEXT_ZH,
+    LOWERED,
+    RAISED,
+    build_reasons,
+    points_text,
+    reason_code,
+)
 from creditfarm.explain.text import explanation_text
 from creditfarm.explain.views import (
     drivers_by_grade,
@@ -36,6 +46,8 @@ from creditfarm.explain.views import (
 __all__ = [
     "BASE",
     "CAP_CODES",
+    "CONTEXT",
+    "CONTEXT_ZH",
     "LOWERED",
     "MISSING_TEXT",
     "RAISED",
@@ -43,6 +55,7 @@ __all__ = [
     "VETO_CODES",
     "Explanation",
     "FeatureInfo",
+    "PointsScale",
     "booster_of",
     "build_reasons",
     "contributions_frame",
@@ -63,9 +76,11 @@ __all__ = [
     "mean_contributions",
     "model_beeswarm",
     "monotone_map",
+    "points_text",
     "policy_reasons",
     "raw_output",
     "reason_code",
+    "scale_for",
     "source_contributions",
     "village_drivers",
 ]

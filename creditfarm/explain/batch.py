@@ -11,6 +11,7 @@ import pandas as pd
 
 from creditfarm.explain.catalogue import FeatureInfo, feature_infos
 from creditfarm.explain.contributions import BASE, booster_of, contributions_frame, monotone_map
+from creditfarm.explain.points import PointsScale, scale_for
 from creditfarm.explain.reasons import build_reasons
 from creditfarm.explain.village_reference import VillageReference
 
@@ -47,6 +48,7 @@ def explain_batch(
     infos: Mapping[str, FeatureInfo] | None = None,
     top_n: int = 6,
     reference: VillageReference | None = None,
+    scale: PointsScale | None = None,
 ) -> list[Explanation]:
     """Explain each row of ``X`` (the model's features; ``households`` aligned row by row with
     ``household_no`` and ``village_code``).
@@ -54,7 +56,9 @@ def explain_batch(
     Village comparisons use ``peers`` (rows of ``household_no``, ``village_code`` and features;
     default: the batch itself), always leaving the household itself out. ``infos`` overrides the
     feature catalogue. ``reference``: the peers already built (``VillageReference.build``), so
-    a large batch can be explained in parts against the same villages.
+    a large batch can be explained in parts against the same villages. ``scale``: how log-odds
+    become score points (default: the model's calibration under the packaged policy; scoring
+    passes the workspace's policy).
     """
     if len(households) != len(X):
         raise ValueError(f"households has {len(households)} rows but X has {len(X)}")
@@ -62,6 +66,7 @@ def explain_batch(
         if column not in households.columns:
             raise ValueError(f"households lacks the column {column!r}")
     booster = booster_of(model)
+    scale = scale or scale_for(model)
     names = booster.feature_name()
     contrib = contributions_frame(booster, X)
     info_map = feature_infos(names, dict(infos) if infos else None)
@@ -86,6 +91,7 @@ def explain_batch(
             infos=info_map,
             monotone=monotone,
             reference=reference,
+            scale=scale,
             top_n=top_n,
         )
         out.append(Explanation(household_no=str(hh_nos[i]), contributions=row, reasons=reasons))

@@ -6,6 +6,7 @@ are computed on demand from the assessment's stored features and the model that 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from sqlmodel import Session
 
 from creditfarm.access import Permission, Principal, can, require
 from creditfarm.explain.batch import explain_batch
+from creditfarm.explain.points import PointsScale
 from creditfarm.explain.policy_reasons import policy_reasons
 from creditfarm.explain.views import latest_assessments
 from creditfarm.identity import check_id, hash_key, mask_id, show_name
@@ -55,6 +57,19 @@ def load_booster(ws: Workspace, version: str) -> lgb.Booster:
     return lgb.Booster(model_file=str(path / "model.txt"))
 
 
+def _scale(ws: Workspace, version: str) -> PointsScale:
+    """Score points of ``version`` under the workspace's policy: its calibration's slope and
+    intercept (``calibration.json``; none saved: the raw score is the log-odds)."""
+    file = model_path(Path(ws.model_dir), version) / "calibration.json"
+    calibration = json.loads(file.read_text(encoding="utf-8")) if file.exists() else {}
+    return PointsScale(
+        offset=float(ws.policy.score.offset),
+        factor=float(ws.policy.score.factor),
+        slope=float(calibration.get("a", 1.0)),
+        intercept=float(calibration.get("b", 0.0)),
+    )
+
+
 def _latest(ws: Workspace, session: Session, household_no: str) -> Assessment | None:
     """The current assessment (``creditfarm.storage.assessments``) of one household."""
     current = current_assessment_id(ws.engine, household_no=household_no)
@@ -82,7 +97,9 @@ def _on_demand(ws: Workspace, assessment: Assessment) -> tuple[dict[str, float],
     households = pd.DataFrame(
         {"household_no": [assessment.household_no], "village_code": [assessment.village_code]}
     )
-    (explained,) = explain_batch(booster, X, households=households, peers=peers)
+    (explained,) = explain_batch(
+        booster, X, households=households, peers=peers, scale=_scale(ws, assessment.model_version)
+    )
     return explained.contributions, explained.reasons
 
 
@@ -111,6 +128,14 @@ def explain_household(ws: Workspace, *, household_no: str, principal: Principal)
         contributions, reasons = _on_demand(ws, assessment)
     else:
         contributions, reasons = dict(assessment.contributions), dict(assessment.reasons)
+        if "waterfall" not in reasons and assessment.features:
+            # Stored before reasons came in score points: made again by the same model when
+            # its registry still has it, else the stored ones are shown as they are.
+            try:
+                contributions, reasons = _on_demand(ws, assessment)
+                on_demand = True
+            except LookupError:
+                pass
     return {
         "household_no": household_no,
         "village_code": household.village_code,

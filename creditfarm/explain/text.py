@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from creditfarm.display.formatting import fmt_pct, fmt_yuan
-from creditfarm.explain.reasons import LOWERED, RAISED
+from creditfarm.explain.reasons import CONTEXT, CONTEXT_ZH, LOWERED, RAISED
 
 __all__ = ["explanation_text"]
 
@@ -18,7 +18,10 @@ def _grouped(items: list[dict[str, Any]]) -> list[str]:
     lines: list[str] = []
     for source_zh, group in groups.items():
         lines.append(f"  【{source_zh}】")
-        lines.extend(f"    - {r['sentence']}（{r['code']}）" for r in group)
+        lines.extend(
+            f"    - {r['sentence']} {r.get('points_text', '')}（{r['code']}）".replace(" （", "（")
+            for r in group
+        )
     return lines
 
 
@@ -41,10 +44,19 @@ def explanation_text(explained: dict[str, Any]) -> str:
     rules = explained.get("policy_rules") or []
     lines.extend(f"  - {r['sentence']}" for r in rules) if rules else lines.append("  - 无")
     reasons = explained.get("reasons") or {}
+    if "base_score" in reasons:
+        lines += [
+            "",
+            f"模型评分：基准分 {reasons['base_score']:.1f} 分，加减以下各因素的分值，"
+            f"得 {reasons['model_score']:.1f} 分",
+        ]
     lines += ["", "降低评分的因素（按影响从大到小）："]
     lines.extend(_grouped(reasons.get(LOWERED, [])) or ["  - 无"])
     lines += ["", "提高评分的因素（按影响从大到小）："]
     lines.extend(_grouped(reasons.get(RAISED, [])) or ["  - 无"])
+    if reasons.get(CONTEXT):
+        lines += ["", f"{CONTEXT_ZH}（本村整体情况，不是本户自身的原因）："]
+        lines.extend(f"  - {r['sentence']} {r['points_text']}" for r in reasons[CONTEXT])
     if explained.get("computed_on_demand"):
         lines += ["", "（说明：本次解释为即时计算，未存储于评估记录中）"]
     return "\n".join(lines)

@@ -1,7 +1,14 @@
 """The feature catalogue: one entry per model feature, reused by the UI and the explanations.
 
 ``monotone`` is the direction of the feature's effect on default risk where it is not in doubt
-(+1 raises risk, -1 lowers it, 0 left to the data); it becomes a LightGBM monotone constraint.
+(+1 raises risk, -1 lowers it, 0 left to the data); it becomes a LightGBM monotone constraint, so
+an explanation never says "more land lowered your grade": more land, income, deposits, machinery,
+education, better housing, insurance, tax paid, pension months and clean repayments never raise
+risk; more overdue days, debt, failed payments and bad records never lower it. Left to the data:
+what can go either way (household size, age, livestock, land rented in, spending, loan counts).
+
+``MODEL_EXCLUDED`` names catalogue features that are built (and monitored) but not fed to the
+model, each with the reason; ``MODEL_FEATURES`` are the model's inputs.
 Protected attributes (ethnicity, gender, religion, health) are never features: they live only in
 ``PROTECTED_ATTRIBUTES`` for fairness checks, and a test asserts none of them is in the list.
 """
@@ -14,6 +21,8 @@ from typing import Any, Literal
 __all__ = [
     "FEATURES",
     "FEATURE_NAMES",
+    "MODEL_EXCLUDED",
+    "MODEL_FEATURES",
     "PROTECTED_ATTRIBUTES",
     "SOURCE_ZH",
     "FeatureSpec",
@@ -66,11 +75,12 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "archive",
         "级",
         "0 none/unknown, 1 primary, 2 junior middle, 3 senior middle, 4 college or above.",
+        -1,
     ),
-    _f("land_area_mu", "承包地面积", "archive", "亩", "Contracted land in the archive."),
+    _f("land_area_mu", "承包地面积", "archive", "亩", "Contracted land in the archive.", -1),
     _f("transferred_in_mu", "流转土地面积", "archive", "亩", "Land rented in (流转)."),
     _f("livestock_units", "牲畜存栏", "archive", "头", "Livestock on hand."),
-    _f("machinery_value", "农机具价值", "archive", "元", "Value of farm machinery."),
+    _f("machinery_value", "农机具价值", "archive", "元", "Value of farm machinery.", -1),
     _f("annual_income", "家庭年收入", "archive", "元", "Household income per year.", -1),
     _f("annual_expense", "家庭年支出", "archive", "元", "Household spending per year."),
     _f("net_income", "家庭年净收入", "archive", "元", "Income less expense.", -1),
@@ -91,6 +101,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "archive",
         "级",
         "0 unknown, 1 earth/wood, 2 brick-wood, 3 brick-concrete, 4 frame/building.",
+        -1,
     ),
     _f("industry_planting", "主营种植", "archive", "是/否", "Main industry is crop farming."),
     _f("industry_livestock", "主营养殖", "archive", "是/否", "Main industry is livestock."),
@@ -207,7 +218,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "A member's business licence was revoked.",
         1,
     ),
-    _f("gov_tax_paid", "上年纳税额", "government", "元", "Tax paid last year."),
+    _f("gov_tax_paid", "上年纳税额", "government", "元", "Tax paid last year.", -1),
     _f("gov_tax_arrears", "欠税金额", "government", "元", "Tax arrears.", 1),
     _f(
         "gov_poverty",
@@ -217,7 +228,14 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "A member is registered as 建档立卡贫困户 or 监测户.",
     ),
     _f("gov_poverty_exited", "已脱贫户", "government", "是/否", "Registered poor, since exited."),
-    _f("gov_certified_land_mu", "确权承包地面积", "government", "亩", "Certified contracted land."),
+    _f(
+        "gov_certified_land_mu",
+        "确权承包地面积",
+        "government",
+        "亩",
+        "Certified contracted land.",
+        -1,
+    ),
     _f(
         "gov_transferred_out_mu", "流转出土地面积", "government", "亩", "Certified land rented out."
     ),
@@ -245,8 +263,16 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "government",
         "",
         "Share of members with medical insurance.",
+        -1,
     ),
-    _f("gov_agri_insured", "参加农业保险", "government", "是/否", "Has agricultural insurance."),
+    _f(
+        "gov_agri_insured",
+        "参加农业保险",
+        "government",
+        "是/否",
+        "Has agricultural insurance.",
+        -1,
+    ),
     _f(
         "gov_blacklisted",
         "逃废债黑名单",
@@ -331,6 +357,17 @@ FEATURES: tuple[FeatureSpec, ...] = (
 )
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+
+# Built and monitored, never a model input. The village filing rate rises with the county's
+# filing campaign (训练时 45–60%, 评分时 75%+): its drift is structural, not a change in risk
+# (PSI 3–4.9 on the sample county), and it says nothing about the household itself.
+MODEL_EXCLUDED: dict[str, str] = {
+    "village_filed_share": (
+        "structural drift: the filing campaign raises every village's filing rate over time, "
+        "so training and scoring see different ranges; it is context, not household risk"
+    ),
+}
+MODEL_FEATURES: tuple[str, ...] = tuple(n for n in FEATURE_NAMES if n not in MODEL_EXCLUDED)
 _BY_NAME = {f.name: f for f in FEATURES}
 
 

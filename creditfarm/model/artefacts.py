@@ -2,7 +2,8 @@
 
 Files: ``model.txt`` (LightGBM text model), ``features.json`` (feature list + catalogue entries),
 ``calibration.json``, ``params.json``, ``policy.toml`` (snapshot), ``fingerprint.json`` (data
-fingerprint), ``metrics.json``, ``model_card.md``. Versions are immutable and content-addressed,
+fingerprint), ``metrics.json``, ``model_card.md`` (English) and ``model_card.zh.md``
+(中文). Versions are immutable and content-addressed,
 so several workspaces may share one registry; ``models/LATEST`` names the version saved last
 into the registry, whichever workspace saved it. The model a workspace scores with is its own
 current version, recorded in its database (``Workspace.current_model``, ``current_bundle``).
@@ -30,6 +31,7 @@ __all__ = [
     "load_model",
     "make_version",
     "model_path",
+    "read_card_zh",
     "read_report",
     "save_model",
     "saved_versions",
@@ -68,6 +70,7 @@ def save_model(
     fingerprint: dict[str, Any],
     metrics: dict[str, Any],
     card: str,
+    card_zh: str | None = None,
 ) -> Path:
     """Write every artefact, then point ``LATEST`` at ``version``."""
     path = Path(model_dir) / version
@@ -86,6 +89,8 @@ def save_model(
     _write_json(path / "fingerprint.json", fingerprint)
     _write_json(path / "metrics.json", metrics)
     (path / "model_card.md").write_text(card, encoding="utf-8")
+    if card_zh is not None:
+        (path / "model_card.zh.md").write_text(card_zh, encoding="utf-8")
     (Path(model_dir) / "LATEST").write_text(version + "\n", encoding="utf-8")
     return path
 
@@ -122,6 +127,23 @@ def read_report(model_dir: Path, version: str) -> tuple[dict[str, Any], str]:
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.exists() else {}
     card = card_file.read_text(encoding="utf-8") if card_file.exists() else ""
     return metrics, card
+
+
+def read_card_zh(model_dir: Path, version: str) -> str:
+    """The Chinese model card of ``version``: the saved ``model_card.zh.md``, else rendered from
+    its metrics (a version saved before the Chinese card existed); ``""`` without metrics."""
+    from creditfarm.model.card_zh import render_card_zh
+
+    path = Path(model_dir) / version
+    saved = path / "model_card.zh.md"
+    if saved.exists():
+        return saved.read_text(encoding="utf-8")
+    metrics, _ = read_report(model_dir, version)
+    if not metrics:
+        return ""
+    fp = path / "fingerprint.json"
+    fingerprint = json.loads(fp.read_text(encoding="utf-8")) if fp.exists() else {}
+    return render_card_zh(version=version, metrics=metrics, fingerprint=fingerprint)
 
 
 def model_path(model_dir: Path, version: str | None = None) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from creditfarm.features.catalogue import FEATURES, SOURCE_ZH
+from creditfarm.features.catalogue import FEATURES, MODEL_EXCLUDED, SOURCE_ZH
 from creditfarm.model.fairness import GROUPINGS
 from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW
 from creditfarm.policy.config import Policy
@@ -41,6 +41,14 @@ def _calibration_text(cal: dict[str, Any]) -> str:
         return base + f" **This model uses the fallback** (b = {_num(cal.get('b'))})."
     if cal.get("method") == "platt":
         return base + f" Fitted: a = {_num(cal.get('a'))}, b = {_num(cal.get('b'))}."
+    if cal.get("method") == "platt_crossfit":
+        return base + (
+            " **Cross-fitted**: a held-out part alone has too few bad cases to place the map "
+            "in the riskiest decile, so Platt is fitted on the out-of-fold raw scores of the "
+            f"{cal.get('folds', '–')} household-grouped cross-validation folds (each row scored "
+            "by a booster that never saw its household, at the chosen number of trees). "
+            f"Fitted: a = {_num(cal.get('a'))}, b = {_num(cal.get('b'))}."
+        )
     return base
 
 
@@ -113,8 +121,9 @@ def render_card(
         "",
         "| part | rows | bad |",
         "| --- | ---: | ---: |",
-        f"| fitting (in time) | {pops['fitting']['rows']} | {pops['fitting']['bads']} |",
-        f"| held out (early stopping, calibration) | {pops['held_out']['rows']} | "
+        f"| fitting (in time; trees and calibration by {pops['fitting'].get('folds', '–')}-fold "
+        f"cross-validation) | {pops['fitting']['rows']} | {pops['fitting']['bads']} |",
+        f"| of which the former held-out part (comparison only) | {pops['held_out']['rows']} | "
         f"{pops['held_out']['bads']} |",
         f"| out of time ({metrics['out_of_time_date']}) | {pops['out_of_time']['rows']} | "
         f"{pops['out_of_time']['bads']} |",
@@ -124,18 +133,20 @@ def render_card(
         "## Split and model",
         "",
         f"Observation dates: {', '.join(metrics['observation_dates'])}. The earlier dates are "
-        "in time: households split into fitting (80%) and held-out (20%) parts, by household (a "
-        "household never on both sides) and stratified by outcome (households with a bad outcome "
-        "and the others split 80/20 separately, in the order of a stable hash), so the held-out "
-        f"part always has bad cases. The latest date ({metrics['out_of_time_date']}) is the "
+        "in time: the model fits all their rows; the number of trees and the calibration come "
+        "from cross-validation over household-grouped folds, stratified by outcome (a household "
+        "never on both sides of a fold; every fold with its share of the bad cases). The "
+        "former design — fit on 80%, early stopping and Platt on a held-out 20% — is fitted "
+        "too and reported under calibration for comparison. "
+        f"The latest date ({metrics['out_of_time_date']}) is the "
         "out-of-time test; every figure below comes from it.",
         "",
         f"LightGBM (binary, ≤ 300 trees, 15 leaves; {metrics['best_iteration']} trees kept: the "
-        f"lowest held-out log-loss after at least {stopping.get('min_rounds', '–')} trees, with "
-        f"a patience of {stopping.get('patience', '–')} rounds — the held-out "
-        "part has a handful of bad cases, so stopping at the first noisy rise would keep a "
+        f"lowest mean out-of-fold log-loss after at least {stopping.get('min_rounds', '–')} "
+        f"trees, with a patience of {stopping.get('patience', '–')} rounds — each fold "
+        "has a handful of bad cases, so stopping at the first noisy rise would keep a "
         "near-constant model), monotone constraints where the direction is not in doubt "
-        "(see the catalogue), then calibration on the held-out part: "
+        "(see the catalogue), then calibration: "
         + _calibration_text(metrics.get("calibration_method") or {}),
         "",
         f"Minimum data: training stops with a clear error below {_min_bads(metrics, 'in_time')} "
@@ -170,6 +181,44 @@ def render_card(
             f"| {row['decile']} | {row['count']} | {row['bads']} | "
             f"{_pct(row['predicted'])} | {_pct(row['observed'])} |"
         )
+    summary = metrics.get("calibration_summary") or {}
+    holdout = metrics.get("calibration_holdout") or {}
+    if summary:
+        lines += [
+            "",
+            f"Expected calibration error over the deciles: **{_pct(summary['ece'])}**; top decile "
+            f"(where declines fall): predicted **{_pct(summary['top_decile_predicted'])}**, "
+            f"observed **{_pct(summary['top_decile_observed'])}** "
+            f"({summary['top_decile_bads']} bad of {summary['top_decile_rows']}).",
+        ]
+    if holdout:
+        lines.append(
+            f"The former design (fit on 80%, early stopping and Platt on the held-out 20%): "
+            f"AUC {_num(holdout.get('auc'))}, ECE {_pct(holdout.get('ece'))}, top decile "
+            f"predicted {_pct(holdout.get('top_decile_predicted'))} against observed "
+            f"{_pct(holdout.get('top_decile_observed'))}, Brier {_num(holdout.get('brier'), 4)}."
+        )
+    thin = metrics.get("thin_file_validation") or {}
+    if thin:
+        lines += ["", "### Thin files (白户)", ""]
+        for key, label in (
+            ("out_of_time", "out of time"),
+            ("in_time_out_of_fold", "in time, scored out of fold (proxy)"),
+        ):
+            part = thin.get(key) or {}
+            s_ = part.get("summary")
+            lines.append(
+                f"- {label}: {part.get('rows', 0)} households thin at the observation date with "
+                f"their first loan's outcome observed, {part.get('bads', 0)} bad"
+                + (f"; AUC {_num(s_['auc'])}, Brier {_num(s_['brier'], 4)}." if s_ else ".")
+            )
+        if not thin.get("enough"):
+            lines.append(
+                f"- **Not validated**: fewer than {thin.get('min_bads', '–')} bad outcomes among "
+                "thin files; their ranking rests on the features they share with borrowers. "
+                "Validation needs the first-loan outcomes of at least that many thin-file "
+                "households (more loan-book history, or loans short enough to mature in a window)."
+            )
     lines += [
         "",
         "## Stability (PSI)",
@@ -181,6 +230,14 @@ def render_card(
         "",
         f"- Probability of default: **{_num(psi['score'])}**",
     ]
+    if psi["features"]:
+        top_name, top_value = max(psi["features"].items(), key=lambda kv: kv[1])
+        lines.append(
+            f"- Largest feature PSI: **{_num(top_value)}** (`{top_name}`): a stable score does "
+            "not make a stable population; the features below say where it moved."
+        )
+    for name, why in MODEL_EXCLUDED.items():
+        lines.append(f"- `{name}` is not a model input: {why}.")
     for name, value in psi["features"].items():
         lines.append(f"- `{name}`: {_num(value)}")
     lines += [

@@ -7,7 +7,15 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 
-__all__ = ["auc", "brier", "calibration_by_decile", "gini", "ks", "summary"]
+__all__ = [
+    "auc",
+    "brier",
+    "calibration_by_decile",
+    "calibration_error",
+    "gini",
+    "ks",
+    "summary",
+]
 
 
 def _check(y: Any, p: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -63,8 +71,26 @@ def calibration_by_decile(y: Any, p: Any, *, bins: int = 10) -> list[dict[str, f
     return out
 
 
+def calibration_error(y: Any, p: Any, *, bins: int = 10) -> dict[str, float]:
+    """Where decisions are made: the expected calibration error over the deciles of
+    ``calibration_by_decile`` (Σ rows_k / N · |mean predicted_k − observed_k|) and the top
+    decile (the riskiest tenth, where declines fall): predicted, observed, their gap (observed −
+    predicted) and its rows and bads."""
+    rows = calibration_by_decile(y, p, bins=bins)
+    total = sum(r["count"] for r in rows)
+    top = rows[-1]
+    return {
+        "ece": float(sum(r["count"] * abs(r["predicted"] - r["observed"]) for r in rows) / total),
+        "top_decile_predicted": top["predicted"],
+        "top_decile_observed": top["observed"],
+        "top_decile_gap": top["observed"] - top["predicted"],
+        "top_decile_rows": int(top["count"]),
+        "top_decile_bads": int(top["bads"]),
+    }
+
+
 def summary(y: Any, p: Any) -> dict[str, Any]:
-    """AUC, KS, Gini, Brier, counts and calibration by decile."""
+    """AUC, KS, Gini, Brier, counts, calibration by decile, ECE and the top decile."""
     y, p = _check(y, p)
     return {
         "n": len(y),
@@ -75,4 +101,5 @@ def summary(y: Any, p: Any) -> dict[str, Any]:
         "gini": gini(y, p),
         "brier": brier(y, p),
         "calibration": calibration_by_decile(y, p),
+        "calibration_error": calibration_error(y, p),
     }

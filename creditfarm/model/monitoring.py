@@ -57,15 +57,21 @@ def psi(expected: Any, actual: Any, *, bins: int = 10) -> float:
 
 
 def feature_psi(
-    expected: pd.DataFrame, actual: pd.DataFrame, *, features: Iterable[str], top: int = 10
+    expected: pd.DataFrame,
+    actual: pd.DataFrame,
+    *,
+    features: Iterable[str],
+    top: int | None = 10,
 ) -> dict[str, float]:
-    """PSI of each feature with values on both sides, the ``top`` largest first."""
+    """PSI of each feature with values on both sides, largest first (the ``top`` largest;
+    ``top=None``: every feature)."""
     found = {}
     for name in features:
         before, now = expected[name], actual[name]
         if before.notna().any() and now.notna().any():
             found[name] = psi(before, now)
-    return dict(sorted(found.items(), key=lambda kv: -kv[1])[:top])
+    ranked = sorted(found.items(), key=lambda kv: -kv[1])
+    return dict(ranked if top is None else ranked[:top])
 
 
 def psi_verdict(value: float) -> PsiVerdict:

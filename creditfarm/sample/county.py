@@ -16,11 +16,12 @@ from creditfarm.sample.export import CountyWriter
 from creditfarm.sample.finances import make_finances
 from creditfarm.sample.geography import COUNTY_NAME, make_points, make_regions
 from creditfarm.sample.government import make_blacklist, make_government
-from creditfarm.sample.loans import make_loans
+from creditfarm.sample.loans import DELINQUENCY_INTERCEPT, make_loans
 from creditfarm.sample.payment_files import write_payments
 from creditfarm.sample.payments import make_cards, make_payments
 from creditfarm.sample.people import EXPORT_DATE, make_households, make_names
 from creditfarm.sample.summary import CountySummary
+from creditfarm.sample.truth import write_truth
 from creditfarm.sample.writers import CSV_CHUNK_ROWS
 
 __all__ = ["generate_county"]
@@ -245,6 +246,10 @@ def generate_county(
 
     say("贷款台账 …")
     _write_loans(w, r_mess, loans, scale)
+    # The oracle's side file (hidden folder: never imported, never a model input).
+    write_truth(
+        out, hh["household_no"].to_numpy(), hh["risk"].to_numpy(), intercept=DELINQUENCY_INTERCEPT
+    )
     summary.seconds = time.perf_counter() - started
     return summary
 

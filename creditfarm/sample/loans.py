@@ -15,7 +15,10 @@ from creditfarm.sample.people import EXPORT_DATE
 __all__ = ["BOOK_START", "classify", "make_loans"]
 
 BOOK_START = date(2018, 1, 1)
-_INTERCEPT = -3.15  # sets the delinquency rate; about half of delinquencies reach 90+ days
+# sets the delinquency rate; about half of delinquencies reach 90+ days (public: the oracle's
+# side file, creditfarm.sample.truth, computes each household's true probability with it)
+DELINQUENCY_INTERCEPT = -3.15
+_INTERCEPT = DELINQUENCY_INTERCEPT
 _EPOCH = date(1970, 1, 1)
 
 

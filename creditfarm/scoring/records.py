@@ -101,6 +101,7 @@ def iter_assessment_rows(
     whole: ``store_assessments`` writes each part as it comes."""
     from creditfarm.explain import explain_batch  # lightgbm/shap: loaded only when scoring
     from creditfarm.explain.contributions import booster_of
+    from creditfarm.explain.points import scale_for
     from creditfarm.explain.village_reference import VillageReference
 
     outcomes, X = score_features(features, model=model, policy=policy)
@@ -122,6 +123,7 @@ def iter_assessment_rows(
     peers["village_code"] = households["village_code"].to_numpy()
     reference = VillageReference.build(peers, names)
     del peers
+    scale = scale_for(model, policy)  # reasons in the score points of this policy
     columns = [str(c) for c in X.columns]
     village = meta["village_code"].tolist()
     probability = o["probability"].astype(float).tolist()
@@ -142,6 +144,7 @@ def iter_assessment_rows(
             X_part,
             households=households.iloc[part].reset_index(drop=True),
             reference=reference,
+            scale=scale,
         )
         features_json = _float_dicts(columns, X_part.to_numpy(dtype=float))
         for k, exp in enumerate(explanations):

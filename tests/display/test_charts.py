@@ -74,16 +74,27 @@ def test_beeswarm_png_with_chinese_labels(tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
 
 
-def test_waterfall_goes_from_base_to_raw_output():
-    contributions = {"a": 0.5, "b": -0.2, "c": 0.05, "d": 0.01, "_base": -2.0}
-    fig = charts.waterfall(contributions, labels={"a": "月均资金流入"}, top=2)
+def test_waterfall_starts_at_the_base_score_in_points():
+    steps = [
+        {"label": "基准分", "kind": "base", "points": 50.0},
+        {"label": "月均资金流入", "kind": "feature", "points": -5.5},
+        {"label": "承包地面积", "kind": "feature", "points": 2.0},
+        {"label": "村级背景", "kind": "context", "points": -1.0},
+        {"label": "本户评分", "kind": "total", "points": 45.5},
+    ]
+    fig = charts.waterfall(steps)
     bar = fig.data[0]
-    assert list(bar.x) == ["基准值", "月均资金流入", "b", "其他因素", "本户合计"]
-    # other = 0.05 + 0.01 = 0.06; total = -2.0 + 0.5 - 0.2 + 0.05 + 0.01 = -1.64
-    assert bar.y[3] == pytest.approx(0.06)
-    assert bar.y[-1] == pytest.approx(-1.64)
-    assert list(bar.measure) == ["absolute", "relative", "relative", "relative", "total"]
+    assert list(bar.x) == ["月均资金流入", "承包地面积", "村级背景", "本户评分"]
+    assert bar.base == 50.0  # the bars start at the base score, not at zero
+    assert list(bar.measure) == ["relative", "relative", "relative", "total"]
+    assert list(bar.y[:3]) == [-5.5, 2.0, -1.0]
+    # the running score passes 50 → 44.5 → 46.5 → 45.5; the axis spans 44.5..50 padded by
+    # max(2, 0.15 · 5.5 = 0.825) = 2 on each side: 42.5..52, far from zero
+    assert list(fig.layout.yaxis.range) == pytest.approx([42.5, 52.0])
+    assert list(bar.text) == ["-5.5", "+2.0", "-1.0", "45.5"]
     assert "Noto Sans CJK SC" in fig.layout.font.family
+    with pytest.raises(ValueError, match="base step"):
+        charts.waterfall(steps[1:])
 
 
 def test_importance_and_village_bars():

@@ -99,12 +99,14 @@ def test_missing_value_has_its_own_wording(booster):
     assert first["village"] is None
 
 
-def test_reasons_are_sorted_by_size_and_signed_by_effect():
+def test_reasons_are_sorted_by_size_and_signed_by_effect_in_score_points():
     contributions = {"a": 0.1, "b": 0.5, "c": -0.3, "d": -0.05, "e": 0.0, "_base": -2.0}
     X = pd.DataFrame({k: [1.0] for k in "abcde"})
     infos = {k: FeatureInfo(name=k, zh=f"因素{k}", source="archive") for k in "abcde"}
-    from creditfarm.explain import build_reasons
+    from creditfarm.explain import PointsScale, build_reasons
 
+    # score = 40 − 11 · (2 · raw + 0.5): a log-odds contribution c is worth −11 · 2 · c = −22c
+    scale = PointsScale(offset=40.0, factor=11.0, slope=2.0, intercept=0.5)
     reasons = build_reasons(
         household_no="H",
         village_code="V",
@@ -113,12 +115,130 @@ def test_reasons_are_sorted_by_size_and_signed_by_effect():
         infos=infos,
         monotone={},
         reference=None,
+        scale=scale,
+        waterfall_top=2,
     )
     # lowered = positive log-odds, largest first; raised = negative, most negative first
     assert [r["feature"] for r in reasons[LOWERED]] == ["b", "a"]
     assert [r["feature"] for r in reasons[RAISED]] == ["c", "d"]
     # -2.0 + 0.1 + 0.5 - 0.3 - 0.05 + 0 = -1.75
     assert reasons["raw"] == pytest.approx(-1.75)
+    # points: b −22 · 0.5 = −11; a −2.2; c +6.6; d +1.1
+    assert [r["points"] for r in reasons[LOWERED]] == pytest.approx([-11.0, -2.2])
+    assert [r["points"] for r in reasons[RAISED]] == pytest.approx([6.6, 1.1])
+    assert reasons[LOWERED][0]["points_text"] == "−11.0分"
+    assert reasons[RAISED][0]["points_text"] == "+6.6分"
+    # base score 40 − 11 · (2 · −2 + 0.5) = 78.5; the household: 40 − 11 · (2 · −1.75 + 0.5) = 73
+    assert reasons["base_score"] == pytest.approx(78.5)
+    assert reasons["model_score"] == pytest.approx(73.0)
+    # waterfall: base, the two largest (b, c), the rest a + d + e = −2.2 + 1.1 = −1.1, total
+    steps = [(s["label"], s["kind"], s["points"]) for s in reasons["waterfall"]]
+    assert steps == [
+        ("基准分", "base", pytest.approx(78.5)),
+        ("因素b", "feature", pytest.approx(-11.0)),
+        ("因素c", "feature", pytest.approx(6.6)),
+        ("其他因素", "other", pytest.approx(-1.1)),
+        ("本户评分", "total", pytest.approx(73.0)),
+    ]
+
+
+def _npl_land_inflow_infos() -> dict[str, FeatureInfo]:
+    return {
+        "land_area_mu": FeatureInfo("land_area_mu", "承包地面积", "archive", "亩", monotone=-1),
+        "pay_inflow_month_mean": FeatureInfo(
+            "pay_inflow_month_mean", "月均资金流入", "payments", "元", monotone=-1
+        ),
+        "village_npl_ratio": FeatureInfo("village_npl_ratio", "本村不良贷款率", "village", ""),
+    }
+
+
+def test_missing_data_never_raises_and_village_context_is_apart():
+    from creditfarm.explain import CONTEXT, PointsScale, build_reasons
+
+    # land is missing and its contribution helps (−0.4): not a reason; the village's NPL ratio
+    # (+0.2) is context, not the household's fault; low inflow (+0.3) is the one own reason.
+    contributions = {
+        "land_area_mu": -0.4,
+        "pay_inflow_month_mean": 0.3,
+        "village_npl_ratio": 0.2,
+        "_base": -2.0,
+    }
+    values = {
+        "land_area_mu": float("nan"),
+        "pay_inflow_month_mean": 100.0,
+        "village_npl_ratio": 0.05,
+    }
+    scale = PointsScale(offset=40.0, factor=10.0)  # c is worth −10c points
+    reasons = build_reasons(
+        household_no="H",
+        village_code="V",
+        contributions=contributions,
+        values=values,
+        infos=_npl_land_inflow_infos(),
+        monotone={},
+        reference=None,
+        scale=scale,
+    )
+    assert reasons[RAISED] == []
+    assert [r["feature"] for r in reasons[LOWERED]] == ["pay_inflow_month_mean"]
+    assert reasons[LOWERED][0]["points"] == pytest.approx(-3.0)
+    (context,) = reasons[CONTEXT]
+    assert context["feature"] == "village_npl_ratio"
+    assert context["points"] == pytest.approx(-2.0)
+    assert context["sentence"] == "本村不良贷款率 5%"
+    assert all(r["feature"] != "village_npl_ratio" for r in reasons[LOWERED] + reasons[RAISED])
+    assert reasons["missing_not_counted"] == {"features": ["land_area_mu"], "points": 4.0}
+    # base 40 − 10 · (−2) = 60; inflow −3; land +4 only inside 其他因素; village −2; total 59
+    # (check: raw −2 − 0.4 + 0.3 + 0.2 = −1.9, score 40 + 19 = 59)
+    steps = [(s["label"], s["points"]) for s in reasons["waterfall"]]
+    assert steps == [
+        ("基准分", pytest.approx(60.0)),
+        ("月均资金流入", pytest.approx(-3.0)),
+        ("其他因素", pytest.approx(4.0)),
+        ("村级背景", pytest.approx(-2.0)),
+        ("本户评分", pytest.approx(59.0)),
+    ]
+
+
+def test_monotone_feature_never_reads_against_its_direction():
+    from creditfarm.explain import PointsScale, build_reasons
+
+    # Others in V have 2, 5 and 8 亩 (median 5). More land never lowers the score (−1).
+    peers = pd.DataFrame(
+        {
+            "household_no": ["A", "B", "C", "H", "K"],
+            "village_code": ["V"] * 5,
+            "land_area_mu": [2.0, 5.0, 8.0, 10.0, 3.0],
+        }
+    )
+    ref = VillageReference.build(peers, ["land_area_mu"])
+    infos = _npl_land_inflow_infos()
+    infos = {"land_area_mu": infos["land_area_mu"]}
+
+    def reason(household: str, value: float) -> dict:
+        reasons = build_reasons(
+            household_no=household,
+            village_code="V",
+            contributions={"land_area_mu": 0.2, "_base": -2.0},
+            values={"land_area_mu": value},
+            infos=infos,
+            monotone={"land_area_mu": -1},
+            reference=ref,
+            scale=PointsScale(offset=40.0, factor=10.0),
+        )
+        (only,) = reasons[LOWERED]
+        return only
+
+    # H has 10 亩, more than the others' median 5, yet land lowered its score (below the
+    # county model's average): the code says LOW and the village comparison is left out.
+    h = reason("H", 10.0)
+    assert h["code"] == "LAND_AREA_MU_LOW"
+    assert h["sentence"] == "承包地面积 10亩"
+    assert h["comparison"] is None
+    # K has 3 亩: others 2 below, 5, 8 and 10 above → lower than 3/4 = 75%: kept.
+    k = reason("K", 3.0)
+    assert k["code"] == "LAND_AREA_MU_LOW"
+    assert k["sentence"] == "承包地面积 3亩，低于本村 75% 的农户"
 
 
 def test_village_comparison_by_hand_with_ties_and_self_left_out():
@@ -187,10 +307,12 @@ def test_reason_codes():
     assert reason_code(inflow, 800.0, 0.3, monotone=-1) == "PAY_INFLOW_MONTH_MEAN_LOW"
     assert reason_code(inflow, 9000.0, -0.3, monotone=-1) == "PAY_INFLOW_MONTH_MEAN_HIGH"
     assert reason_code(inflow, None, 0.3, monotone=-1) == "PAY_INFLOW_MONTH_MEAN_MISSING"
-    # with a village comparison the code agrees with the sentence: 1,800 above a median of 1,500
+    # a monotone feature's code follows its constraint even against the village: 1,800 is above
+    # the others' median of 1,500, but inflow raised risk, so it is low against the model's
+    # average (and the sentence leaves the contradicting village comparison out)
     above = Comparison(peers=4, share_below=0.75, share_above=0.25, share_same=0.0, median=1500.0)
     assert reason_code(inflow, 1800.0, 0.3, monotone=-1, comparison=above) == (
-        "PAY_INFLOW_MONTH_MEAN_HIGH"
+        "PAY_INFLOW_MONTH_MEAN_LOW"
     )
     assert reason_code(inflow, 1500.0, 0.3, monotone=-1, comparison=above) == (
         "PAY_INFLOW_MONTH_MEAN_LOW"
@@ -221,7 +343,9 @@ def test_village_level_features_are_not_compared_within_the_village():
         monotone={"village_npl_ratio": 1},
         reference=ref,
     )
-    (reason,) = reasons[LOWERED]
+    # village context, never the household's own reason
+    assert reasons[LOWERED] == []
+    (reason,) = reasons["context"]
     assert reason["sentence"] == "本村不良贷款率 4%"  # 0.04 × 100
     assert reason["village"] is None
     assert reason["code"] == "VILLAGE_NPL_RATIO_HIGH"  # monotone +1 and it raised the risk

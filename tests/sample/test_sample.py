@@ -116,9 +116,7 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
     assert c.files == a.files  # the same file set, other contents
 
     def digests(folder: Path) -> dict[str, str]:
-        return {
-            p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
-        }
+        return _digests(folder)  # every file, the oracle's .truth/ side file included
 
     assert a.files == b.files
     assert digests(tmp_path / "a") == digests(tmp_path / "b")
@@ -127,7 +125,9 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
 
 def test_every_file_maps_to_the_contract(county: tuple[Path, CountySummary]) -> None:
     out, summary = county
-    assert sorted(p.name for p in out.iterdir()) == sorted(summary.files)
+    # the export files, and beside them only the oracle's hidden side file (never imported)
+    assert sorted(p.name for p in out.iterdir() if p.name != ".truth") == sorted(summary.files)
+    assert [p.name for p in (out / ".truth").iterdir()] == ["households.csv"]
     assert set(summary.files.values()) == set(SOURCES)  # every source of the contract is present
     for name, source in summary.files.items():
         frame = _read(out / name)
@@ -430,10 +430,11 @@ def test_big_tables_go_to_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def _digests(folder: Path) -> dict[str, str]:
+    """Every file of the county, the oracle's side file in ``.truth/`` included."""
     return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.iterdir())
-        if p.name != "README.md"
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "README.md"
     }
 
 

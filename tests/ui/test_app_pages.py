@@ -198,13 +198,24 @@ def test_model_page(app_env: AppCounty) -> None:
     for key, label in (("auc", "AUC"), ("ks", "KS"), ("gini", "Gini"), ("brier", "Brier")):
         assert shown.loc[label, "LightGBM 模型"] == pytest.approx(saved["model"][key], abs=1e-4)
         assert shown.loc[label, "WoE 评分卡基准"] == pytest.approx(saved["baseline"][key], abs=1e-4)
-    (psi,) = [m for m in at.metric if "PSI" in m.label]
+    (psi,) = [m for m in at.metric if "违约概率 PSI" in m.label]
     score = saved["psi"]["score"]
-    # cut-offs 0.1 and 0.25 (model.monitoring): below 0.1 stable, from 0.25 drift
-    verdict = "稳定" if score < 0.1 else "需关注" if score < 0.25 else "显著漂移"
-    assert psi.value == f"{score:.3f}（{verdict}）"
+
+    def verdict(value: float) -> str:
+        # cut-offs 0.1 and 0.25 (model.monitoring): below 0.1 stable, from 0.25 drift
+        return "稳定" if value < 0.1 else "需关注" if value < 0.25 else "显著漂移"
+
+    assert psi.value == f"{score:.3f}（{verdict(score)}）"
+    # the largest feature PSI beside it: the headline never hides a drifting feature
+    (top,) = [m for m in at.metric if "特征 PSI 最大值" in m.label]
+    largest = max(saved["psi"]["features"].values())
+    assert top.value == f"{largest:.3f}（{verdict(largest)}）"
+    # the reliability chart's figures: ECE and the top decile, as saved
+    (ece,) = [m for m in at.metric if "ECE" in m.label]
+    assert ece.value == f"{100 * saved['calibration_summary']['ece']:.2f}%"
     assert any("≥ 0.25 显著漂移" in c.value for c in at.caption)
     assert any("模型卡" in t.label for t in at.tabs)
+    assert any(md.value.startswith("# 模型卡") for md in at.markdown)  # the card in Chinese
 
 
 def test_import_page_report_and_reimport(app_env: AppCounty) -> None:

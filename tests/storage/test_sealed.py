@@ -249,7 +249,7 @@ def test_cli_keygen_and_rekey(tmp_path, monkeypatch):
     try:
         done = runner.invoke(app, ["rekey", "--data"])
         assert done.exit_code == 0, done.output
-        assert "1" in done.output
+        assert "重新加密 2 项" in done.output  # the person's ID and the registry's copy
     finally:
         get_settings.cache_clear()
     new = _workspace(tmp_path, key)

@@ -127,3 +127,34 @@ def test_card_of_unfiled_unscored_household(sqlite_ws: Workspace) -> None:
     assert card.payments["transactions"] == 0
     with pytest.raises(KeyError):
         household_card(sqlite_ws, household_no="nope", principal=BANK)
+
+
+def test_a_scoring_run_writing_does_not_block_officers_reading(ws: Workspace) -> None:
+    """While a scoring run holds its write transaction open (it writes every assessment in
+    one), an officer's search and card still answer: SQLite in WAL mode and PostgreSQL let
+    readers through. The writer waits for the reader, so a blocked read would hang the
+    writer's wait and fail the test, with no clock in the assertion."""
+    import threading
+
+    from sqlalchemy import text
+
+    build(ws)
+    inside = threading.Event()
+    read_done = threading.Event()
+    state: dict[str, object] = {}
+
+    def scoring_run() -> None:
+        with ws.engine.begin() as conn:
+            conn.execute(text("UPDATE assessment SET score = score WHERE household_no = 'H2'"))
+            inside.set()
+            state["reader_finished_inside"] = read_done.wait(timeout=60)
+
+    writer = threading.Thread(target=scoring_run)
+    writer.start()
+    assert inside.wait(timeout=60)
+    found = list(search_households(ws, name="王", principal=BANK)["household_no"])
+    card = household_card(ws, household_no="H1", principal=BANK)
+    read_done.set()
+    writer.join(timeout=60)
+    assert found == ["H1", "H2"] and card.household_no == "H1"
+    assert state["reader_finished_inside"] is True  # read while the write was still open

@@ -173,6 +173,14 @@ def _audit(
     record_event(ws, actor=principal, action=action, target=target, detail=detail, origin=origin)
 
 
+def _require_village(
+    session: Session, principal: Principal, permission: Permission, household_no: str
+) -> None:
+    """``permission`` over the household's village (inside the decision's transaction)."""
+    household = session.get(Household, household_no)
+    require(principal, permission, village_code=household.village_code if household else None)
+
+
 def record_decision(
     ws: Workspace,
     *,
@@ -205,12 +213,7 @@ def record_decision(
         assessment = session.get(Assessment, assessment_id)
         if assessment is None:
             raise DecisionError(f"评估记录 {assessment_id} 不存在")
-        household = session.get(Household, assessment.household_no)
-        require(
-            principal,
-            Permission.decide,
-            village_code=household.village_code if household else None,
-        )
+        _require_village(session, principal, Permission.decide, assessment.household_no)
         _check_current(session, assessment)
         if action == "adjust":
             if limit is None or pd.isna(limit) or limit < 0:
@@ -270,12 +273,7 @@ def _review(
         decision = session.get(Decision, decision_id)
         if decision is None:
             raise DecisionError(f"人工决定 {decision_id} 不存在")
-        household = session.get(Household, decision.household_no)
-        require(
-            principal,
-            Permission.approve,
-            village_code=household.village_code if household else None,
-        )
+        _require_village(session, principal, Permission.approve, decision.household_no)
         if decision.status != "pending":
             state = DECISION_STATUSES.get(decision.status, decision.status)
             raise DecisionError(f"该决定不在待审批状态（当前：{state}）")

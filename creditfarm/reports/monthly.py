@@ -192,24 +192,7 @@ _HEAD = [
     "目标(%)",
     "与目标差距(百分点)",
 ]
-_FIELDS = [
-    "seq",
-    "town_name",
-    "name",
-    "households",
-    "filed",
-    "filing_rate",
-    "filing_rate_last",
-    "filing_change",
-    "filing_target",
-    "filing_gap",
-    "pre_credited",
-    "pre_credit_rate",
-    "pre_credit_rate_last",
-    "pre_credit_change",
-    "pre_credit_target",
-    "pre_credit_gap",
-]
+_FIELDS = [c for c in MONTHLY_COLUMNS if c not in ("row_kind", "code")]  # printed, in order
 _COUNT_FIELDS = {"seq", "households", "filed", "pre_credited"}
 _SIGNED_FIELDS = {"filing_change", "filing_gap", "pre_credit_change", "pre_credit_gap"}
 

@@ -171,20 +171,22 @@ with tab_drift:
     psi = metrics.get("psi") or {}
     features = psi.get("features") or {}
     left, right = st.columns(2)
-    left.metric("违约概率 PSI（当前人群对训练人群）", _psi_text(psi.get("score")))
+    reference = (psi.get("reference") or {}).get("as_of", "—")
+    left.metric(f"违约概率 PSI（当前对 {reference} 同口径人群）", _psi_text(psi.get("score")))
     if features:
         top_name, top_value = max(features.items(), key=lambda kv: kv[1])
         from creditfarm.explain import feature_infos as _infos
 
         right.metric(f"特征 PSI 最大值（{_infos([top_name])[top_name].zh}）", _psi_text(top_value))
     st.caption(
-        f"PSI 分箱：训练分布的十分位（两端开口）；< {PSI_STABLE_BELOW:g} {PSI_VERDICTS['stable']}，"
+        f"当前已建档农户对 {reference}（时间外观察日）已建档农户，口径相同、同一模型；"
+        f"分箱为参照分布的十分位（两端开口）；< {PSI_STABLE_BELOW:g} {PSI_VERDICTS['stable']}，"
         f"{PSI_STABLE_BELOW:g}–{PSI_DRIFT_FROM:g} {PSI_VERDICTS['watch']}，"
         f"≥ {PSI_DRIFT_FROM:g} {PSI_VERDICTS['drift']}。"
     )
     if features:
         from creditfarm.explain import feature_infos
-        from creditfarm.features.catalogue import MODEL_EXCLUDED
+        from creditfarm.features.catalogue import MODEL_EXCLUDED, MODEL_EXCLUDED_ZH, REDEFINED_ZH
 
         infos = feature_infos(list(features))
         frame = pd.DataFrame(
@@ -193,6 +195,7 @@ with tab_drift:
                 "PSI": [round(v, 4) for v in features.values()],
                 "判断": [PSI_VERDICTS[psi_verdict(v)] for v in features.values()],
                 "模型输入": ["否（结构性漂移）" if f in MODEL_EXCLUDED else "是" for f in features],
+                "说明": [MODEL_EXCLUDED_ZH.get(f) or REDEFINED_ZH.get(f, "") for f in features],
             }
         )
         st.dataframe(frame, hide_index=True, width="stretch")

@@ -107,7 +107,7 @@ def train(
             f"Gini {s['gini']:.3f}  Brier {s['brier']:.4f}  (n={s['n']}, bad={s['bads']})"
         )
     typer.echo(
-        f"  PSI (scoring vs training) {mm['psi']['score']:.3f}; model card: "
+        f"  PSI (now vs a year earlier) {mm['psi']['score']:.3f}; model card: "
         f"{result.path / 'model_card.md'}"
     )
 

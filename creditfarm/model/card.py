@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from creditfarm.features.catalogue import FEATURES, MODEL_EXCLUDED, SOURCE_ZH
+from creditfarm.features.catalogue import FEATURES, MODEL_EXCLUDED, REDEFINED, SOURCE_ZH
 from creditfarm.model.fairness import GROUPINGS
-from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW
+from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW, psi_verdict
 from creditfarm.policy.config import Policy
 
 __all__ = ["render_card"]
@@ -57,12 +57,57 @@ def _min_bads(metrics: dict[str, Any], part: str) -> str:
     return "–" if needed is None else str(needed)
 
 
+def _verdict(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f} ({psi_verdict(float(value))})"
+
+
+def _stability_lines(metrics: dict[str, Any]) -> list[str]:
+    """PSI of the score and every feature with its verdict, and the features redefined or
+    left out of the model because their drift is structural."""
+    psi = metrics.get("psi") or {}
+    ref = psi.get("reference") or {}
+    mix = psi.get("thin_file_share") or {}
+    lines = [
+        "Population stability index of the scoring population (filed households on "
+        f"{metrics['as_of']}) against the filed households on {ref.get('as_of', '—')} (the "
+        "out-of-time observation date, a year earlier, same definition, same model). Bins are "
+        "the reference's deciles; empty bins get 0.01%. Below "
+        f"{PSI_STABLE_BELOW:g} stable, {PSI_STABLE_BELOW:g}–{PSI_DRIFT_FROM:g} watch, "
+        f"from {PSI_DRIFT_FROM:g} drift.",
+        "",
+        f"- Probability of default: **{_verdict(psi.get('score'))}**",
+    ]
+    if mix:
+        lines.append(
+            f"- Thin files (白户) among those scored: {_pct(mix.get('scoring'))} now, "
+            f"{_pct(mix.get('reference'))} on the reference date, {_pct(mix.get('training'))} "
+            "of the training rows (borrowers whose outcome could be seen): the model extrapolates "
+            "to thin files, see above."
+        )
+    features = psi.get("features") or {}
+    drifted = [n for n, v in features.items() if psi_verdict(v) == "drift"]
+    lines.append(
+        f"- Features in drift: **{len(drifted)}**"
+        + (": " + ", ".join(f"`{n}`" for n in drifted) if drifted else "")
+    )
+    for name, why in REDEFINED.items():
+        lines.append(f"- `{name}` redefined: {why}.")
+    for name, why in MODEL_EXCLUDED.items():
+        lines.append(f"- `{name}` is not a model input: {why}.")
+    lines += ["", "| feature | PSI (verdict) |", "| --- | --- |"]
+    lines += [
+        f"| `{name}`{' (not a model input)' if name in MODEL_EXCLUDED else ''} | "
+        f"{_verdict(value)} |"
+        for name, value in features.items()
+    ]
+    return lines
+
+
 def render_card(
     *, version: str, metrics: dict[str, Any], fingerprint: dict[str, Any], policy: Policy
 ) -> str:
     pops = metrics["populations"]
     stopping = metrics.get("early_stopping") or {}
-    psi = metrics["psi"]
     sp = metrics["scoring_population"]
     lines = [
         f"# Model card — creditfarm default model `{version}`",
@@ -223,24 +268,7 @@ def render_card(
         "",
         "## Stability (PSI)",
         "",
-        "Population stability index of the scoring population (filed households on "
-        f"{metrics['as_of']}) against the in-time training rows; bins are the deciles of the "
-        f"training distribution, empty bins get 0.01%. Below {PSI_STABLE_BELOW:g} stable, "
-        f"{PSI_STABLE_BELOW:g}–{PSI_DRIFT_FROM:g} watch, above {PSI_DRIFT_FROM:g} shifted.",
-        "",
-        f"- Probability of default: **{_num(psi['score'])}**",
-    ]
-    if psi["features"]:
-        top_name, top_value = max(psi["features"].items(), key=lambda kv: kv[1])
-        lines.append(
-            f"- Largest feature PSI: **{_num(top_value)}** (`{top_name}`): a stable score does "
-            "not make a stable population; the features below say where it moved."
-        )
-    for name, why in MODEL_EXCLUDED.items():
-        lines.append(f"- `{name}` is not a model input: {why}.")
-    for name, value in psi["features"].items():
-        lines.append(f"- `{name}`: {_num(value)}")
-    lines += [
+        *_stability_lines(metrics),
         "",
         "## Scoring population and policy",
         "",

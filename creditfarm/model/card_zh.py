@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from creditfarm.features.catalogue import MODEL_EXCLUDED, feature
+from creditfarm.features.catalogue import (
+    MODEL_EXCLUDED,
+    MODEL_EXCLUDED_ZH,
+    REDEFINED_ZH,
+    feature,
+)
 from creditfarm.model.fairness import GROUPINGS
 from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW, PSI_VERDICTS, psi_verdict
 
@@ -109,13 +114,10 @@ def render_card_zh(*, version: str, metrics: dict[str, Any], fingerprint: dict[s
         "出入境、扶贫、土地、参保等）、贷款台账、逃废债黑名单。",
         "- 民族、性别、宗教、健康状况从不作为模型输入，只用于检查公平性。",
     ]
-    if MODEL_EXCLUDED:
+    if MODEL_EXCLUDED_ZH:
         lines.append(
             "- 不进入模型的特征（仍计算并监测）："
-            + "；".join(
-                f"{_zh(n)}（结构性漂移：随建档工作推进而上升，是村情而非本户风险）"
-                for n in MODEL_EXCLUDED
-            )
+            + "；".join(f"{_zh(n)}（{why}）" for n, why in MODEL_EXCLUDED_ZH.items())
             + "。"
         )
     lines += [
@@ -160,7 +162,9 @@ def render_card_zh(*, version: str, metrics: dict[str, Any], fingerprint: dict[s
     lines += [
         "## 稳定性（PSI）",
         "",
-        f"当前评分人群对训练人群。< {PSI_STABLE_BELOW:g} 稳定，{PSI_STABLE_BELOW:g}–"
+        f"当前已建档农户对 {(psi.get('reference') or {}).get('as_of', '—')}（时间外观察日，"
+        "一年前）的已建档农户，口径相同、同一模型。"
+        f"< {PSI_STABLE_BELOW:g} 稳定，{PSI_STABLE_BELOW:g}–"
         f"{PSI_DRIFT_FROM:g} 需关注，≥ {PSI_DRIFT_FROM:g} 显著漂移。",
         "",
         f"- 违约概率 PSI：**{_psi(psi.get('score'))}**",
@@ -168,14 +172,22 @@ def render_card_zh(*, version: str, metrics: dict[str, Any], fingerprint: dict[s
         + (f"（{_zh(max_feature[0])}）" if max_feature else ""),
     ]
     drifted = [(n, v) for n, v in features.items() if v >= PSI_DRIFT_FROM]
-    if drifted:
-        lines.append(
-            "- 显著漂移的特征："
+    lines.append(
+        f"- 显著漂移的特征：{len(drifted)} 个"
+        + (
+            "（"
             + "；".join(
-                f"{_zh(n)} {v:.2f}" + ("（不进入模型）" if n in MODEL_EXCLUDED else "")
+                f"{_zh(n)} {v:.2f}" + ("，不进入模型" if n in MODEL_EXCLUDED else "")
                 for n, v in drifted
             )
+            + "）"
+            if drifted
+            else ""
         )
+    )
+    lines += [f"- {_zh(n)}：{why}。" for n, why in REDEFINED_ZH.items()]
+    lines += ["", "| 特征 | PSI（结论） |", "| --- | --- |"]
+    lines += [f"| {_zh(n)} | {_psi(v)} |" for n, v in features.items()]
     lines += [
         "",
         "## 评分人群与政策",

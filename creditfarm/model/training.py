@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from creditfarm.features.build import (
     CountyData,
     FeatureEngine,
+    FeatureSet,
     build_features,
     data_date,
     load_county,
@@ -102,6 +103,9 @@ class TrainingSet:
     household_no: np.ndarray
     observed: np.ndarray  # observation date of each row
     thin_file: np.ndarray
+    # Every household's features as of the last observation date (labelled or not): the
+    # reference population of the stability figures.
+    latest: FeatureSet | None = None
 
 
 def held_out(household_no: Any, y: Any, share: float = VALID_SHARE) -> np.ndarray:
@@ -156,11 +160,13 @@ def training_set(
     """Features as of each observation date joined to the labels of the window after it
     (``engine``: where features are built, default the local DuckDB engine)."""
     parts, ys, hhs, dates, thin = [], [], [], [], []
+    latest: FeatureSet | None = None
     for when in observed:
         labels = build_labels(data, observed=when)
         if labels.empty:
             continue
         fs = build_features(data, as_of=when, policy=policy, engine=engine)
+        latest = fs
         rows = labels.index.intersection(fs.X.index)
         parts.append(fs.X.loc[rows])
         ys.append(labels.loc[rows, "bad"].to_numpy())
@@ -176,6 +182,7 @@ def training_set(
         np.concatenate(hhs),
         np.concatenate(dates),
         np.concatenate(thin).astype(bool),
+        latest,
     )
 
 
@@ -259,6 +266,42 @@ def _thin_file_validation(
     }
 
 
+def _stability(
+    ts: TrainingSet,
+    *,
+    model: CreditModel,
+    current: FeatureSet,
+    scored: pd.Index,
+    outcomes: pd.DataFrame,
+) -> dict[str, Any]:
+    """PSI of the score and of every catalogue feature: the filed households now against the
+    filed households as of the out-of-time observation date, a year earlier, scored by the same
+    model. Like is compared with like. The training rows are not the reference: they are the
+    borrowers whose outcome could be seen, while scoring covers every filed household, thin
+    files too, so against them loan counts showed PSI 3 from the population mix alone; that
+    mix is reported apart (``thin_file_share``)."""
+    ref = ts.latest
+    if ref is None or not len(outcomes):
+        return {"score": None, "features": {}, "reference": None}
+    filed = ref.meta.index[ref.meta["filed"].astype(bool)]
+    p_ref = model.predict_proba(ref.X.loc[filed, model.feature_names_])[:, 1]
+    thin_now = current.meta.loc[scored, "thin_file"].astype(bool)
+    return {
+        "score": psi(p_ref, outcomes["probability"].to_numpy()),
+        # Every catalogue feature, the excluded ones too: drift the model does not see is
+        # still drift in the county's data.
+        "features": feature_psi(
+            ref.X.loc[filed], current.X.loc[scored], features=FEATURE_NAMES, top=None
+        ),
+        "reference": {"as_of": ref.as_of.isoformat(), "households": len(filed)},
+        "thin_file_share": {
+            "training": float(np.mean(ts.thin_file)) if len(ts.thin_file) else None,
+            "reference": float(ref.meta.loc[filed, "thin_file"].astype(bool).mean()),
+            "scoring": float(thin_now.mean()) if len(thin_now) else None,
+        },
+    }
+
+
 def train_model(
     ws: Workspace,
     *,
@@ -332,7 +375,6 @@ def train_model(
     step(3, "scoring population, PSI, fairness")
     current = build_features(data, as_of=as_of, policy=policy, engine=runner)
     outcomes, X_now = score_features(current, model=model, policy=policy)
-    p_train = model.predict_proba(X[in_time])[:, 1]
     groups = household_groups(data, current.meta.loc[X_now.index])
     metrics: dict[str, Any] = {
         "as_of": as_of.isoformat(),
@@ -373,14 +415,7 @@ def train_model(
         "thin_file_validation": _thin_file_validation(
             y_oot[thin_oot], p_model[thin_oot], ts.y[in_time][thin_in], p_oof[thin_in]
         ),
-        "psi": {
-            "score": psi(p_train, outcomes["probability"].to_numpy()) if len(outcomes) else None,
-            # Every catalogue feature, the excluded ones too: drift the model does not see is
-            # still drift in the county's data.
-            "features": feature_psi(
-                ts.X.loc[in_time], current.X.loc[X_now.index], features=FEATURE_NAMES, top=None
-            ),
-        },
+        "psi": _stability(ts, model=model, current=current, scored=X_now.index, outcomes=outcomes),
         "scoring_population": {
             "households": len(current.meta),
             "filed": int(current.meta["filed"].sum()),

@@ -480,8 +480,8 @@ def _loan_features(data: CountyData, as_of: date, index: pd.Index) -> pd.DataFra
         agg["_recent_amount"] > 0
     )
     agg["loan_months_since_first"] = (
-        pd.Timestamp(as_of) - pd.to_datetime(agg["_first_issue"])
-    ).dt.days / 30.44
+        (pd.Timestamp(as_of) - pd.to_datetime(agg["_first_issue"])).dt.days / 30.44
+    ).clip(upper=24.0)  # history counted up to two years
     agg = agg.drop(columns=["_recent_amount", "_first_issue"]).reindex(index)
     zero = [c for c in agg.columns if c not in ("loan_utilisation",)]
     agg[zero] = agg[zero].fillna(0)
@@ -496,8 +496,8 @@ def _village_features(data: CountyData, as_of: date, hh: pd.DataFrame) -> pd.Dat
     loans = data.loans.merge(data.members, on="person_key", how="inner")
     loans = loans[pd.to_datetime(loans["issue_date"]) < pd.Timestamp(as_of)]
     if loans.empty:
-        out["village_npl_ratio"] = 0.0
-        out["village_overdue_borrower_share"] = 0.0
+        out["village_npl_vs_county"] = 0.0
+        out["village_overdue_vs_county"] = 0.0
         return out
     dated = dated_loans(loans, snapshot=data.snapshot).reset_index(drop=True)
     open_now = outstanding_at(dated, as_of)
@@ -527,8 +527,17 @@ def _village_features(data: CountyData, as_of: date, hh: pd.DataFrame) -> pd.Dat
     share = (
         per_village["overdue"] / per_village["borrowers"].where(per_village["borrowers"] > 0)
     ).fillna(0)
-    out["village_npl_ratio"] = village.map(ratio).fillna(0).astype(float)
-    out["village_overdue_borrower_share"] = village.map(share).fillna(0).astype(float)
+    # Against the whole county (households with a village code) on the same date.
+    open_total, borrowers_total = per_village["open"].sum(), per_village["borrowers"].sum()
+    county_ratio = per_village["npl"].sum() / open_total if open_total > 0 else 0.0
+    county_share = per_village["overdue"].sum() / borrowers_total if borrowers_total > 0 else 0.0
+    has_village = village.notna()
+    out["village_npl_vs_county"] = (
+        village.map(ratio).fillna(0).astype(float) - county_ratio
+    ).where(has_village, 0.0)
+    out["village_overdue_vs_county"] = (
+        village.map(share).fillna(0).astype(float) - county_share
+    ).where(has_village, 0.0)
     return out
 
 

@@ -87,6 +87,13 @@ def test_train_then_score_keeps_history(county):
     card = (result.path / "model_card.md").read_text(encoding="utf-8")
     for heading in ("## Label", "thin files", "## Fairness", "PIPL Art. 24", "baseline", "PSI"):
         assert heading in card
+    # Stability compares like with like: filed households now against the filed households on
+    # the out-of-time observation date (not the training rows, which are borrowers only).
+    assert mm["psi"]["reference"]["as_of"] == "2021-06-30"
+    assert mm["psi"]["thin_file_share"]["training"] == 0.0  # no thin file has an outcome here
+    assert mm["psi"]["thin_file_share"]["scoring"] > 0  # THIN is scored
+    assert "`loan_months_since_first` redefined:" in card
+    assert re.search(r"\| `loan_count` \| \d\.\d{3} \((stable|watch|drift)\) \|", card)
 
     run = score_households(ws)
     assert run.as_of == date(2022, 6, 30) and run.model_version == result.version

@@ -15,7 +15,15 @@ from __future__ import annotations
 from creditfarm.features.engine.dialects import Dialect
 from creditfarm.features.engine.params import FeatureParams
 
-__all__ = ["LOAN_ZERO_FEATURES", "loan_ctes"]
+__all__ = ["HISTORY_CAP_MONTHS", "LOAN_ZERO_FEATURES", "loan_ctes"]
+
+# Credit-history length is counted up to two years. A loan book exported on one date reaches
+# back a fixed span (the sample's: 2018-01), so an uncapped figure grows with the observation
+# date: households observed in 2020 could not have more than ~32 months, in 2022 ~54, and the
+# model would learn a range that scoring then leaves (PSI ~3 between training and scoring).
+# Every observation date sees at least two years of book, so the capped figure means the same
+# on each of them.
+HISTORY_CAP_MONTHS = 24
 
 
 def loan_ctes(d: Dialect, p: FeatureParams) -> list[tuple[str, str]]:
@@ -79,7 +87,8 @@ def loan_ctes(d: Dialect, p: FeatureParams) -> list[tuple[str, str]]:
     features = f"""
   SELECT loan_agg.*,
     loan_outstanding / CASE WHEN recent_amount > 0 THEN recent_amount END AS loan_utilisation,
-    {d.days_between(as_of, "first_issue")} / 30.44E0 AS loan_months_since_first
+    LEAST({d.days_between(as_of, "first_issue")} / 30.44E0, {HISTORY_CAP_MONTHS}E0)
+      AS loan_months_since_first
   FROM loan_agg"""
     # Per village: the open amount that is 90+ days overdue, and the share of borrowing
     # households with an overdue loan, counting each household's open loans today.
@@ -100,6 +109,11 @@ def loan_ctes(d: Dialect, p: FeatureParams) -> list[tuple[str, str]]:
   FROM household_exposure e JOIN households h ON h.household_no = e.household_no
   WHERE h.village_code IS NOT NULL
   GROUP BY h.village_code"""
+    # The same over the whole county: village features are read against it (see sql.py).
+    county = """
+  SELECT SUM(npl_amount) AS npl_amount, SUM(open_amount) AS open_amount,
+    SUM(borrowers) AS borrowers, SUM(overdue_borrowers) AS overdue_borrowers
+  FROM village_loans"""
     return [
         ("loan_base", base),
         ("loan_spell", spell),
@@ -110,6 +124,7 @@ def loan_ctes(d: Dialect, p: FeatureParams) -> list[tuple[str, str]]:
         ("loan", features),
         ("household_exposure", household_exposure),
         ("village_loans", village),
+        ("county_loans", county),
     ]
 
 

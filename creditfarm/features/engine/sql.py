@@ -33,6 +33,17 @@ def _payment_columns(p: FeatureParams) -> list[str]:
     return [f"pay.{name} AS {name}" for name in PAYMENT_FEATURE_SQL]
 
 
+def _ratio(part: str, whole: str) -> str:
+    """part / whole, 0 when the whole is empty or missing (a village or county without loans)."""
+    return f"COALESCE(CASE WHEN {whole} > 0 THEN {part} / {whole} END, 0E0)"
+
+
+def _vs_county(part: str, whole: str, name: str) -> str:
+    """The village's part/whole less the county's; 0 for a household without a village."""
+    village, county = _ratio(f"vl.{part}", f"vl.{whole}"), _ratio(f"cl.{part}", f"cl.{whole}")
+    return f"CASE WHEN h.village_code IS NULL THEN 0E0 ELSE {village} - {county} END AS {name}"
+
+
 def feature_query(d: Dialect, p: FeatureParams) -> str:
     """The whole query for the as-of date of ``p`` (payment months already set, see
     ``FeatureParams.with_payment_span``)."""
@@ -96,10 +107,14 @@ def feature_ctes(d: Dialect, p: FeatureParams) -> tuple[list[tuple[str, str]], s
         "COALESCE(l.current_overdue_days, 0) AS current_overdue_days",
         "COALESCE(l.current_npl, 0) > 0 AS current_npl",
         "CASE WHEN h.village_code IS NOT NULL THEN vf.filed_share END AS village_filed_share",
-        "COALESCE(CASE WHEN vl.open_amount > 0 THEN vl.npl_amount / vl.open_amount END, 0E0)"
-        " AS village_npl_ratio",
-        "COALESCE(CASE WHEN vl.borrowers > 0 THEN vl.overdue_borrowers / vl.borrowers END, 0E0)"
-        " AS village_overdue_borrower_share",
+        # Village credit quality against the county's on the same date: the county-wide level
+        # moves with the credit cycle and the growth of the book (the sample's share of
+        # overdue borrowers doubles in two years), which made the raw village ratios drift
+        # structurally (PSI 2.4-4.2). Against the county the level shift goes; what is left is
+        # still too noisy to be a model input (catalogue.MODEL_EXCLUDED).
+        # A household without a village has no village context: 0, like the county itself.
+        _vs_county("npl_amount", "open_amount", "village_npl_vs_county"),
+        _vs_county("overdue_borrowers", "borrowers", "village_overdue_vs_county"),
         "ab.person_key IS NOT NULL AS head_abroad",
     ]
     joins = [
@@ -111,6 +126,7 @@ def feature_ctes(d: Dialect, p: FeatureParams) -> tuple[list[tuple[str, str]], s
         "LEFT JOIN loan l ON l.household_no = h.household_no",
         "LEFT JOIN village_filed vf ON vf.village_code = h.village_code",
         "LEFT JOIN village_loans vl ON vl.village_code = h.village_code",
+        "CROSS JOIN county_loans cl",
         "LEFT JOIN abroad ab ON ab.person_key = hd.head_key",
     ]
     if p.payment_months is not None:

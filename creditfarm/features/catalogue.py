@@ -380,7 +380,7 @@ MODEL_EXCLUDED: dict[str, str] = {
         "unstable even against the county: a village's figure rests on its 10-40 borrowing "
         "households and re-ranks from year to year (PSI 2.1 a year apart), noise more than "
         "risk; on the sample county out-of-time AUC is 0.873 without both village loan "
-        "figures and 0.876 with them. Officers see it as village context"
+        "figures and 0.876 with them. The village's NPL ratio stays on the 信用村 page"
     ),
     "village_overdue_vs_county": (
         "unstable even against the county (PSI 2.9 a year apart), for the reason given for "
@@ -392,9 +392,9 @@ MODEL_EXCLUDED_ZH: dict[str, str] = {
     "years_filed": "结构性漂移：每户每年加一，反映建档工作何时到村，而非本户还款表现",
     "village_npl_vs_county": (
         "即使减去全县水平仍不稳定：一个村只有十几到几十户借款户，逐年排序变动大，"
-        "更多是噪声而非风险；仅作村情参考"
+        "更多是噪声而非风险；本村不良贷款率仍见信用村评定页"
     ),
-    "village_overdue_vs_county": "同上：逐年排序变动大（一年间 PSI 2.9），仅作村情参考",
+    "village_overdue_vs_county": "同上：逐年排序变动大（一年间 PSI 2.9）",
 }
 # Features redefined so that their drift is no longer structural: what changed and why (the
 # model card lists them beside the PSI figures).

@@ -384,7 +384,7 @@ MODEL_EXCLUDED: dict[str, str] = {
     ),
     "village_overdue_vs_county": (
         "unstable even against the county (PSI 2.9 a year apart), for the reason given for "
-        "village_npl_vs_county; officers see it as village context"
+        "village_npl_vs_county"
     ),
 }
 MODEL_EXCLUDED_ZH: dict[str, str] = {

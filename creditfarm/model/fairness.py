@@ -232,7 +232,8 @@ def _performance(
                 row["auc_status"] = "reference"
             elif ref_enough:
                 row.update(auc_gap=boot["gap"], auc_gap_ci=_ci(boot["gap_ci"]))
-                row["auc_status"] = fs.judge(boot["gap"], *boot["gap_ci"], rule.max_auc_gap)
+                gap_lo, gap_hi = boot["gap_ci"]
+                row["auc_status"] = fs.judge(boot["gap"], gap_lo, gap_hi, rule.max_auc_gap)
             gap, lo, hi = fs.bootstrap_calibration_gap(
                 y, p, samples=rule.bootstrap_samples, confidence=rule.confidence, rng=rng
             )

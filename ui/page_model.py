@@ -213,6 +213,8 @@ with tab_fair:
         st.caption(gaps.rule_zh)
         for section in gaps.sections:
             st.subheader(section.title)
+            if section.note_zh:
+                st.caption(section.note_zh)
             st.markdown("**预授信率**（当前评分人群）")
             st.dataframe(
                 section.approval, hide_index=True, width="stretch", key=f"fair-{section.grouping}"

@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from creditfarm.features.catalogue import FEATURES, MODEL_EXCLUDED, SOURCE_ZH
-from creditfarm.model.fairness import GROUPINGS, STATUS_EN, flag_text_en, rule_text_en
+from creditfarm.model.fairness import (
+    GROUPING_NOTES,
+    GROUPINGS,
+    STATUS_EN,
+    flag_text_en,
+    rule_text_en,
+)
 from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW
 from creditfarm.policy.config import Policy
 
@@ -94,12 +100,13 @@ def _gap_lines(gaps: dict[str, Any] | None) -> list[str]:
             "",
             f"#### {title} ({grouping})",
             "",
+            *([GROUPING_NOTES[grouping][0], ""] if grouping in GROUPING_NOTES else []),
             f"Pre-credit rate, scoring population; reference {approval['reference']}. Rates and "
             f"gaps in % and points, {level} intervals in brackets; too few: under "
             f"{rule['min_households']} households.",
             "",
             "| group | households | pre-credited | rate | gap vs reference | ratio lower/higher | "
-            "gap | ratio |",
+            "verdict: gap | verdict: ratio |",
             "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
         ]
         for r in approval["rows"]:
@@ -121,7 +128,7 @@ def _gap_lines(gaps: dict[str, Any] | None) -> list[str]:
             f"{rule['min_households']} rows or {rule['min_bads']} bad or good outcomes.",
             "",
             "| group | rows | bad | AUC | AUC gap | predicted | observed | calibration gap | "
-            "AUC | calibration |",
+            "verdict: AUC | verdict: calibration |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
         ]
         for r in performance["rows"]:

@@ -111,7 +111,10 @@ def _gap_lines(gaps: dict[str, Any] | None) -> list[str]:
     else:
         lines.append("**未发现超过阈值且有统计依据的差距。**")
     for section in view.sections:
-        lines += ["", f"#### {section.title}", "", "预授信率（当前评分人群）：", ""]
+        lines += ["", f"#### {section.title}", ""]
+        if section.note_zh:
+            lines += [section.note_zh, ""]
+        lines += ["预授信率（当前评分人群）：", ""]
         lines += _table(section.approval)
         lines += ["", "区分能力与校准（时间外样本）：", ""]
         lines += _table(section.performance)

@@ -18,6 +18,26 @@ group with the most households, or out-of-time rows):
 
 A group with fewer than ``[fairness].min_households`` households (out-of-time rows), or fewer than
 ``min_bads`` bad or good outcomes for the out-of-time figures, is ``too_few``: no figure, 样本不足.
+
+Keys of ``metrics["fairness_gaps"]`` (shares in [0, 1]; an interval is ``[low, high]``; a figure
+not computed is ``null``; a verdict is ``reference``, ``too_few``, ``within``, ``unclear`` or
+``exceeds``):
+
+- ``rule``: the ``[fairness]`` policy values used, ``flag`` (the rule in words) and
+  ``policy_version``;
+- ``groupings.<ethnicity|gender|poverty>.approval``: ``reference`` and ``rows`` of ``group``,
+  ``households``, ``pre_credited``, ``rate``, ``rate_ci``, ``gap`` (rate − reference rate),
+  ``gap_ci``, ``gap_status``, ``ratio`` (lower rate / higher rate), ``ratio_ci``,
+  ``ratio_status``;
+- ``groupings.<…>.performance``: ``reference`` and ``rows`` of ``group``, ``rows``, ``bads``,
+  ``auc``, ``auc_ci``, ``auc_gap`` (AUC − reference AUC), ``auc_gap_ci``, ``auc_status``,
+  ``predicted`` (mean), ``observed`` (bad rate), ``calibration_gap`` (predicted − observed),
+  ``calibration_gap_ci``, ``calibration_status``;
+- ``flags``: one per ``exceeds`` verdict: ``grouping``, ``group``, ``reference`` (``null`` for a
+  calibration gap), ``measure`` (``approval_gap``, ``approval_ratio``, ``auc_gap``,
+  ``calibration_gap``), ``value``, ``ci``, ``threshold``, ``confidence``.
+
+A model version saved before these keys has no ``fairness_gaps``: the cards and the page say so.
 """
 
 from __future__ import annotations
@@ -35,6 +55,7 @@ from creditfarm.policy.config import Fairness
 __all__ = [
     "GAP_MEASURES",
     "GROUPINGS",
+    "GROUPING_NOTES",
     "STATUS_EN",
     "STATUS_ZH",
     "GapSection",
@@ -127,6 +148,16 @@ STATUS_ZH: dict[str, str] = {
     "within": "未超过阈值",
     "unclear": "超过阈值但不确定（区间含零）",
     "exceeds": "超过阈值（需复核）",
+}
+# What a reviewer needs beside a grouping's figures.
+GROUPING_NOTES: dict[str, tuple[str, str]] = {
+    "poverty": (
+        "The poverty product (扶贫小额信贷, policy `[poverty_product]`) grants lines to eligible "
+        "poverty-register households by design: a higher pre-credit rate for them is the "
+        "policy at work, to be told apart from a gap the model makes.",
+        "扶贫小额信贷（政策文件 [poverty_product]）按设计向符合条件的扶贫对象授信：其预授信率高于"
+        "参照组是政策本身的结果，复核时应与模型造成的差距区分。",
+    )
 }
 _SEED = 20221  # bootstrap replicates are the same on every run: same data, same card
 
@@ -440,6 +471,7 @@ class GapSection:
     title: str
     approval: pd.DataFrame
     performance: pd.DataFrame
+    note_zh: str = ""
 
 
 @dataclass
@@ -502,7 +534,8 @@ def gap_view_zh(gaps: dict[str, Any] | None) -> GapView | None:
                 for r in part["performance"]["rows"]
             ]
         )
-        sections.append(GapSection(grouping, title, approval, performance))
+        note = GROUPING_NOTES.get(grouping, ("", ""))[1]
+        sections.append(GapSection(grouping, title, approval, performance, note))
     return GapView(
         rule_zh=rule_text_zh(gaps["rule"]),
         flags_zh=[flag_text_zh(f) for f in gaps.get("flags") or []],

@@ -1,5 +1,6 @@
-"""模型 — model card, discrimination and calibration, drift (PSI), global explanations and the
-scorecard baseline, from the artefacts in models/<version>/ and the stored contributions."""
+"""模型 — model card, discrimination and calibration, drift (PSI), fairness gaps between groups,
+global explanations and the scorecard baseline, from the artefacts in models/<version>/ and the
+stored contributions."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from creditfarm.access import Permission
 from creditfarm.display.charts import PLOTLY_FONT, importance_bar
 from creditfarm.display.formatting import fmt_count, fmt_pct
 from creditfarm.model.artefacts import read_card_zh, read_report, saved_versions
+from creditfarm.model.fairness import gap_view_zh
 from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW, PSI_VERDICTS, psi_verdict
 from ui.common import data_stamp, page_principal, workspace
 
@@ -89,8 +91,11 @@ version = st.selectbox(
     format_func=lambda v: v + ("（最新）" if v == versions[0] else ""),
 )
 metrics, card = _artefacts(str(ws.model_dir), version)
-tab_perf, tab_drift, tab_explain, tab_card = st.tabs(
-    ["区分能力与校准", "稳定性(PSI)", "全局解释", "模型卡"]
+gaps = gap_view_zh(metrics.get("fairness_gaps"))
+if gaps is not None and gaps.flags_zh:
+    st.warning(f"公平性：{len(gaps.flags_zh)} 项组间差距超过阈值，需人工复核（见“公平性”）。")
+tab_perf, tab_drift, tab_fair, tab_explain, tab_card = st.tabs(
+    ["区分能力与校准", "稳定性(PSI)", "公平性", "全局解释", "模型卡"]
 )
 
 with tab_perf:
@@ -199,6 +204,31 @@ with tab_drift:
             }
         )
         st.dataframe(frame, hide_index=True, width="stretch")
+
+with tab_fair:
+    if gaps is None:
+        st.info("本模型版本训练时尚未计算组间差距：重新训练后显示。")
+    else:
+        for text in gaps.flags_zh:
+            st.warning(f"需复核：{text}")
+        if not gaps.flags_zh:
+            st.success("未发现超过阈值且有统计依据的组间差距。")
+        st.caption(gaps.rule_zh)
+        for section in gaps.sections:
+            st.subheader(section.title)
+            if section.note_zh:
+                st.caption(section.note_zh)
+            st.markdown("**预授信率**（当前评分人群）")
+            st.dataframe(
+                section.approval, hide_index=True, width="stretch", key=f"fair-{section.grouping}"
+            )
+            st.markdown("**区分能力与校准**（时间外样本）")
+            st.dataframe(
+                section.performance,
+                hide_index=True,
+                width="stretch",
+                key=f"fair-perf-{section.grouping}",
+            )
 
 with tab_explain:
     importance, sources, by_grade = _global_views(stamp, grade_order)

@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from creditfarm.features.catalogue import FEATURES, MODEL_EXCLUDED, REDEFINED, SOURCE_ZH
-from creditfarm.model.fairness import GROUPINGS
+from creditfarm.model.fairness import (
+    GROUPING_NOTES,
+    GROUPINGS,
+    STATUS_EN,
+    flag_text_en,
+    rule_text_en,
+)
 from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW, psi_verdict
 from creditfarm.policy.config import Policy
 
@@ -50,6 +56,108 @@ def _calibration_text(cal: dict[str, Any]) -> str:
             f"Fitted: a = {_num(cal.get('a'))}, b = {_num(cal.get('b'))}."
         )
     return base
+
+
+def _ci_text(value: Any, ci: Any, kind: str) -> str:
+    if value is None:
+        return "–"
+    if kind == "pct":
+        return f"{100 * value:.1f}% ({100 * ci[0]:.1f}–{100 * ci[1]:.1f})"
+    if kind == "points":
+        text = f"{100 * value:+.1f} ({100 * ci[0]:+.1f} … {100 * ci[1]:+.1f})"
+        return text.replace("-", "−")
+    if kind == "ratio":
+        return f"{value:.2f} ({ci[0]:.2f}–{ci[1]:.2f})"
+    if kind == "auc":
+        return f"{value:.3f} ({ci[0]:.3f}–{ci[1]:.3f})"
+    return f"{value:+.3f} ({ci[0]:+.3f} … {ci[1]:+.3f})".replace("-", "−")
+
+
+def _gap_lines(gaps: dict[str, Any] | None) -> list[str]:
+    """The fairness gaps with their intervals and flags (``metrics["fairness_gaps"]``)."""
+    if not gaps:
+        return [
+            "",
+            "### Gaps between groups",
+            "",
+            "This model version was trained before the gaps were computed: no figures.",
+        ]
+    rule = gaps["rule"]
+    level = f"{100 * rule['confidence']:.0f}%"
+    flags = gaps.get("flags") or []
+    lines = ["", "### Gaps between groups", "", rule_text_en(rule), ""]
+    if flags:
+        lines.append(f"**{len(flags)} gap{'' if len(flags) == 1 else 's'} flagged for review:**")
+        lines += [f"- **FLAG** {flag_text_en(f)}." for f in flags]
+    else:
+        lines.append("**No gap flagged.**")
+    for grouping, title in GROUPINGS.items():
+        part = (gaps.get("groupings") or {}).get(grouping)
+        if not part:
+            continue
+        approval, performance = part["approval"], part["performance"]
+        lines += [
+            "",
+            f"#### {title} ({grouping})",
+            "",
+            *([GROUPING_NOTES[grouping][0], ""] if grouping in GROUPING_NOTES else []),
+            f"Pre-credit rate, scoring population; reference {approval['reference']}. Rates and "
+            f"gaps in % and points, {level} intervals in brackets; too few: under "
+            f"{rule['min_households']} households.",
+            "",
+            "| group | households | pre-credited | rate | gap vs reference | ratio lower/higher | "
+            "verdict: gap | verdict: ratio |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        ]
+        for r in approval["rows"]:
+            lines.append(
+                f"| {r['group']} | {r['households']} | {r['pre_credited']} | "
+                + (
+                    f"{_ci_text(r['rate'], r['rate_ci'], 'pct')} | "
+                    if r["rate"] is not None
+                    else "too few to judge | "
+                )
+                + f"{_ci_text(r['gap'], r['gap_ci'], 'points')} | "
+                f"{_ci_text(r['ratio'], r['ratio_ci'], 'ratio')} | "
+                f"{STATUS_EN[r['gap_status']]} | {STATUS_EN[r['ratio_status']]} |"
+            )
+        lines += [
+            "",
+            f"Out of time; AUC reference {performance['reference']}; calibration gap = mean "
+            f"predicted − observed default rate, in points; too few: under "
+            f"{rule['min_households']} rows or {rule['min_bads']} bad or good outcomes.",
+            "",
+            "| group | rows | bad | AUC | AUC gap | predicted | observed | calibration gap | "
+            "verdict: AUC | verdict: calibration |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        ]
+        for r in performance["rows"]:
+            if r["auc"] is None:
+                figures = "too few to judge | – | – | – | – | "
+            else:
+                figures = (
+                    f"{_ci_text(r['auc'], r['auc_ci'], 'auc')} | "
+                    f"{_ci_text(r['auc_gap'], r['auc_gap_ci'], 'signed')} | "
+                    f"{_pct(r['predicted'])} | {_pct(r['observed'])} | "
+                    f"{_ci_text(r['calibration_gap'], r['calibration_gap_ci'], 'points')} | "
+                )
+            lines.append(
+                f"| {r['group']} | {r['rows']} | {r['bads']} | {figures}"
+                f"{STATUS_EN[r['auc_status']]} | {STATUS_EN[r['calibration_status']]} |"
+            )
+    return lines
+
+
+def _flag_summary(gaps: dict[str, Any] | None) -> list[str]:
+    """One line at the top of the card when a fairness gap is flagged."""
+    flags = (gaps or {}).get("flags") or []
+    if not flags:
+        return []
+    return [
+        f"**Fairness: {len(flags)} gap{'' if len(flags) == 1 else 's'} between groups flagged "
+        "for review** — see Fairness, gaps between groups.",
+        "",
+    ]
 
 
 def _min_bads(metrics: dict[str, Any], part: str) -> str:
@@ -114,6 +222,7 @@ def render_card(
         "",
         "Pre-credit (预授信) default model for filed rural households (已建档农户) of one county.",
         "",
+        *_flag_summary(metrics.get("fairness_gaps")),
         "## Data",
         "",
         f"- Data date (as-of date, the county exports' date): **{metrics['as_of']}**; loan book "
@@ -306,6 +415,7 @@ def render_card(
                 + " | ".join(_pct(r[c]) for c in grade_cols)
                 + " |"
             )
+    lines += _gap_lines(metrics.get("fairness_gaps"))
     lines += [
         "",
         "## Intended use and limits",

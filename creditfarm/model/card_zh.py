@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from creditfarm.features.catalogue import (
     MODEL_EXCLUDED,
     MODEL_EXCLUDED_ZH,
     REDEFINED_ZH,
     feature,
 )
-from creditfarm.model.fairness import GROUPINGS
+from creditfarm.model.fairness import GROUPINGS, gap_view_zh
 from creditfarm.model.monitoring import PSI_DRIFT_FROM, PSI_STABLE_BELOW, PSI_VERDICTS, psi_verdict
 
 __all__ = ["render_card_zh"]
@@ -93,6 +95,44 @@ def _calibration_lines(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _table(frame: pd.DataFrame) -> list[str]:
+    """A Markdown table of text cells (the first column left, the rest right)."""
+    columns = [str(c) for c in frame.columns]
+    return [
+        "| " + " | ".join(columns) + " |",
+        "| --- | " + " | ".join("---:" for _ in columns[1:]) + " |",
+        *("| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)),
+    ]
+
+
+def _gap_lines(gaps: dict[str, Any] | None) -> list[str]:
+    view = gap_view_zh(gaps)
+    if view is None:
+        return ["", "### 组间差距", "", "本模型版本训练时尚未计算组间差距。"]
+    lines = ["", "### 组间差距", "", view.rule_zh, ""]
+    if view.flags_zh:
+        lines.append(f"**{len(view.flags_zh)} 项差距超过阈值，需人工复核：**")
+        lines += [f"- **需复核** {text}。" for text in view.flags_zh]
+    else:
+        lines.append("**未发现超过阈值且有统计依据的差距。**")
+    for section in view.sections:
+        lines += ["", f"#### {section.title}", ""]
+        if section.note_zh:
+            lines += [section.note_zh, ""]
+        lines += ["预授信率（当前评分人群）：", ""]
+        lines += _table(section.approval)
+        lines += ["", "区分能力与校准（时间外样本）：", ""]
+        lines += _table(section.performance)
+    return lines
+
+
+def _flag_summary(gaps: dict[str, Any] | None) -> list[str]:
+    flags = (gaps or {}).get("flags") or []
+    if not flags:
+        return []
+    return [f"**公平性：{len(flags)} 项组间差距超过阈值，需人工复核（见“公平性”）。**", ""]
+
+
 def render_card_zh(*, version: str, metrics: dict[str, Any], fingerprint: dict[str, Any]) -> str:
     pops = metrics.get("populations") or {}
     oot = pops.get("out_of_time") or {}
@@ -106,6 +146,7 @@ def render_card_zh(*, version: str, metrics: dict[str, Any], fingerprint: dict[s
         "用途：对本县已建档农户按违约风险排序，用于整村授信预授信清单和信贷员复核。"
         "模型结果不是唯一决策依据：信贷员可确认、调整或拒绝每一笔预授信（个人信息保护法第二十四条）。",
         "",
+        *_flag_summary(metrics.get("fairness_gaps")),
         "## 数据",
         "",
         f"- 数据日期：**{metrics.get('as_of', '—')}**；贷款台账导出日期："
@@ -207,7 +248,7 @@ def render_card_zh(*, version: str, metrics: dict[str, Any], fingerprint: dict[s
         "",
         "## 公平性",
         "",
-        "按户主民族、性别、扶贫状态分组的结果见英文模型卡的表格；这些属性不是模型输入。",
+        "按户主民族、性别、扶贫状态分组的等级分布见英文模型卡的表格；这些属性不是模型输入。",
     ]
     for grouping, title in GROUPINGS.items():
         rows = (metrics.get("fairness") or {}).get(grouping) or []
@@ -219,6 +260,7 @@ def render_card_zh(*, version: str, metrics: dict[str, Any], fingerprint: dict[s
                     for r in rows
                 )
             )
+    lines += _gap_lines(metrics.get("fairness_gaps"))
     lines += [
         "",
         "## 局限",

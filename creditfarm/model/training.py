@@ -315,7 +315,12 @@ def train_model(
 
     ``engine="spark"``: features are built as Spark jobs (``master``, default ``local[2]``) and
     gathered here; the model is trained on this machine."""
-    from creditfarm.model.fairness import fairness_tables, household_groups
+    from creditfarm.model.fairness import (
+        fairness_gaps,
+        fairness_tables,
+        groups_of,
+        household_groups,
+    )
 
     steps = 5
 
@@ -375,7 +380,13 @@ def train_model(
     step(3, "scoring population, PSI, fairness")
     current = build_features(data, as_of=as_of, policy=policy, engine=runner)
     outcomes, X_now = score_features(current, model=model, policy=policy)
-    groups = household_groups(data, current.meta.loc[X_now.index])
+    every_group = household_groups(data, current.meta)
+    groups = every_group.loc[X_now.index]
+    # The out-of-time rows with their groups (head and poverty status as exported: the same
+    # snapshot the features read), for AUC and calibration by group.
+    evaluation = groups_of(every_group, ts.household_no[is_oot]).assign(
+        bad=y_oot, probability=p_model
+    )
     metrics: dict[str, Any] = {
         "as_of": as_of.isoformat(),
         "observation_dates": [d.isoformat() for d in observed],
@@ -427,6 +438,11 @@ def train_model(
             "credit_households": int(outcomes["credit_household"].sum()) if len(outcomes) else 0,
         },
         "fairness": fairness_tables(outcomes, groups) if len(outcomes) else {},
+        "fairness_gaps": fairness_gaps(
+            outcomes, groups, evaluation, policy.fairness, policy_version=policy.version
+        )
+        if len(outcomes)
+        else None,
     }
     metrics["model_beats_baseline"] = metrics["model"]["auc"] >= metrics["baseline"]["auc"]
     step(4, "artefacts")

@@ -101,6 +101,19 @@ class Review(BaseModel):
     borderline_points: float
 
 
+class Fairness(BaseModel):
+    """Thresholds of the fairness gaps (model card, model page); shares are in [0, 1]."""
+
+    max_approval_gap: float = Field(gt=0, lt=1)
+    min_approval_ratio: float = Field(gt=0, lt=1)
+    max_auc_gap: float = Field(gt=0, lt=1)
+    max_calibration_gap: float = Field(gt=0, lt=1)
+    min_households: int = Field(ge=2)
+    min_bads: int = Field(ge=1)
+    confidence: float = Field(gt=0.5, lt=1)
+    bootstrap_samples: int = Field(ge=100)
+
+
 class Policy(BaseModel):
     version: str
     score: ScoreScale
@@ -115,6 +128,7 @@ class Policy(BaseModel):
     credit_village: CreditVillage
     credit_town: CreditTown
     review: Review
+    fairness: Fairness
     # role name → the line (yuan) a person of that role may set alone (maker-checker)
     authority: dict[str, float] = Field(default_factory=dict)
     sha256: str = ""  # of the file it was read from

@@ -216,6 +216,20 @@ def test_model_page(app_env: AppCounty) -> None:
     assert any("≥ 0.25 显著漂移" in c.value for c in at.caption)
     assert any("模型卡" in t.label for t in at.tabs)
     assert any(md.value.startswith("# 模型卡") for md in at.markdown)  # the card in Chinese
+    # 公平性: one warning per flagged gap, and each group's pre-credit rate as saved
+    # (pre-credited / households), or 样本不足 below the policy's minimum of households
+    assert any(t.label == "公平性" for t in at.tabs)
+    gaps = saved["fairness_gaps"]
+    assert len([w for w in at.warning if w.value.startswith("需复核：")]) == len(gaps["flags"])
+    shown_rates = frame_with(at, "预授信率（95% 区间）").set_index("组别")  # ethnicity first
+    saved_rows = gaps["groupings"]["ethnicity"]["approval"]["rows"]
+    assert set(shown_rates.index) == {r["group"] for r in saved_rows}
+    for row in saved_rows:
+        cell = shown_rates.loc[row["group"], "预授信率（95% 区间）"]
+        if row["households"] < gaps["rule"]["min_households"]:
+            assert cell == "样本不足"
+        else:
+            assert cell.startswith(f"{100 * row['pre_credited'] / row['households']:.1f}%（")
 
 
 def test_import_page_report_and_reimport(app_env: AppCounty) -> None:

@@ -69,9 +69,12 @@ __all__ = [
 # LightGBM settings on top of CreditModel's (see the module docstring for why these three).
 # From the simplest to the most complex: the order in which the one-standard-error rule
 # prefers them.
+# ``rounds``: the most trees the inner CV may choose. A tree of 2 or 4 leaves learns less than
+# one of 15, so the smaller configurations get a larger budget (the county model's 300-tree cap
+# keeps its TreeSHAP fast; evaluate explains nothing, and small trees are cheap).
 BOOSTERS: dict[str, dict[str, Any]] = {
-    "stumps": {"num_leaves": 2, "min_child_samples": 20, "lambda_l2": 1.0},
-    "small": {"num_leaves": 4, "min_child_samples": 50, "lambda_l2": 10.0},
+    "stumps": {"num_leaves": 2, "min_child_samples": 20, "lambda_l2": 1.0, "rounds": 1000},
+    "small": {"num_leaves": 4, "min_child_samples": 50, "lambda_l2": 10.0, "rounds": 1000},
     "default": {},
 }
 SCORECARD = "scorecard"
@@ -195,19 +198,28 @@ class PipelineModel:
         return np.column_stack([1.0 - bad, bad])
 
 
+def _params(base_params: dict[str, Any], name: str) -> dict[str, Any]:
+    return {**base_params, **{k: v for k, v in BOOSTERS[name].items() if k != "rounds"}}
+
+
+def _budget(base: CreditModel, name: str) -> int:
+    return int(BOOSTERS[name].get("rounds", base.n_estimators))
+
+
 def _booster_oof(
     X: pd.DataFrame,
     y: np.ndarray,
     splits: list[tuple[np.ndarray, np.ndarray]],
     params: dict[str, Any],
     base: CreditModel,
+    rounds: int,
 ) -> tuple[np.ndarray, int]:
     """Out-of-fold raw scores at the number of trees with the lowest mean out-of-fold log-loss
     (``CreditModel``'s floor and patience), and that number."""
     cv = lgb.cv(
         params,
         lgb.Dataset(X, label=y, free_raw_data=False),
-        num_boost_round=int(base.n_estimators),
+        num_boost_round=int(rounds),
         folds=splits,
         stratified=False,
         return_cvbooster=True,
@@ -261,7 +273,7 @@ def fit_pipeline(
     rounds: dict[str, int] = {}
     for name in boosters:
         oof[name], rounds[name] = _booster_oof(
-            X, target, splits, {**base_params, **BOOSTERS[name]}, base
+            X, target, splits, _params(base_params, name), base, _budget(base, name)
         )
     card_oof: np.ndarray | None = None
     if SCORECARD in candidates:
@@ -292,7 +304,7 @@ def fit_pipeline(
     booster: lgb.Booster | None = None
     scorecard: WoEScorecard | None = None
     if chosen.booster is not None and weight > 0:
-        params = {**base_params, **BOOSTERS[chosen.booster]}
+        params = _params(base_params, chosen.booster)
         final = lgb.train(
             params, lgb.Dataset(X, label=target), num_boost_round=rounds[chosen.booster]
         )

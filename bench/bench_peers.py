@@ -137,12 +137,17 @@ def optbinning_scorecard(train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame)
 def scorecardpy_scorecard(train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame) -> np.ndarray:
     import scorecardpy as sc
 
-    # scorecardpy (2023) predates pandas 3: its input check calls len() on astype(str) of each
-    # column, which keeps NaN as a float under pandas 3's string inference. The legacy option
-    # (deprecated, still honoured) restores the "nan" text it was written for; nothing else
-    # changes, its missing bins stay its own.
-    with pd.option_context("future.infer_string", False):
-        return _scorecardpy(sc, train, y, test)
+    # scorecardpy (2023) predates pandas 3: its input check (``rep_blank_na``: blank strings to
+    # NaN, infinities to −999) calls len() on ``astype(str)`` of each column, which keeps NaN
+    # as a float under pandas 3 and fails on any column with a gap. These data sets hold no
+    # blank strings and no infinities, so the check has nothing to do; it is skipped.
+    woebin_module = sys.modules["scorecardpy.woebin"]  # the name scorecardpy.woebin is a function
+
+    def no_blanks_to_replace(dat: pd.DataFrame) -> pd.DataFrame:
+        return dat.reset_index(drop=True) if dat.index.duplicated().any() else dat
+
+    setattr(woebin_module, "rep_blank_na", no_blanks_to_replace)  # noqa: B010
+    return _scorecardpy(sc, train, y, test)
 
 
 def _scorecardpy(sc: Any, train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame) -> np.ndarray:

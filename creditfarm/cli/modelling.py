@@ -181,12 +181,12 @@ def evaluate(
     typer.echo(f"{table}: {result.rows} rows, {result.bads} bad; stratified {result.folds}-fold")
     for f in result.per_fold:
         typer.echo(
-            f"  fold {f['fold']}: LightGBM AUC {f['model']['auc']:.3f} KS "
+            f"  fold {f['fold']}: model ({f['choice']}) AUC {f['model']['auc']:.3f} KS "
             f"{f['model']['ks']:.3f} | scorecard AUC {f['baseline']['auc']:.3f} KS "
             f"{f['baseline']['ks']:.3f}"
         )
     typer.echo(
-        f"  mean:   LightGBM AUC {result.model['auc']:.3f} KS {result.model['ks']:.3f} | "
+        f"  mean:   model AUC {result.model['auc']:.3f} KS {result.model['ks']:.3f} | "
         f"scorecard AUC {result.baseline['auc']:.3f} KS {result.baseline['ks']:.3f}"
     )
 

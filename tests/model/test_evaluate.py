@@ -71,6 +71,8 @@ def test_evaluate_parquet_with_numeric_label(tmp_path):
     result = evaluate_table(path, label="y", id_col="客户号", folds=3)
     assert result.rows == len(frame) and result.bads == int(frame["y"].sum())
     assert len(result.per_fold) == 3
+    # each fold names the candidate its inner cross-validation chose
+    assert all(isinstance(f["choice"], str) and f["choice"] for f in result.per_fold)
     # the reported figures are the fold means
     assert result.model["auc"] == pytest.approx(
         np.mean([f["model"]["auc"] for f in result.per_fold])

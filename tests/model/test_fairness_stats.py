@@ -136,3 +136,17 @@ def test_judge_rule():
     assert fs.judge_ratio(0.5, 0.39, 0.65, 0.8) == "exceeds"
     assert fs.judge_ratio(0.7, 0.45, 1.1, 0.8) == "unclear"
     assert fs.judge_ratio(0.8, 0.7, 0.9, 0.8) == "within"
+
+
+def test_a_bootstrap_replicate_is_the_auc_of_its_resample():
+    """The weighted Mann–Whitney over distinct scores gives what ranking the drawn resample
+    itself gives (ties included): the same draws, the AUC by brute force over every pair."""
+    y = np.array([1, 1, 1, 0, 0, 0, 0, 0])
+    p = np.array([0.9, 0.4, 0.4, 0.4, 0.2, 0.6, 0.1, 0.4])
+    replicate = fs._boot_auc(y, p, 1, np.random.default_rng(5))[0]
+    gen = np.random.default_rng(5)
+    bad, good = p[y == 1], p[y == 0]
+    rb = bad[gen.integers(0, len(bad), size=len(bad))]
+    rg = good[gen.integers(0, len(good), size=len(good))]
+    pairs = [(1.0 if b > g else 0.5 if b == g else 0.0) for b in rb for g in rg]
+    assert replicate == pytest.approx(sum(pairs) / len(pairs))

@@ -12,7 +12,7 @@ import pandas as pd
 from creditfarm.explain.catalogue import FeatureInfo, feature_infos
 from creditfarm.explain.contributions import BASE, booster_of, contributions_frame, monotone_map
 from creditfarm.explain.points import PointsScale, scale_for
-from creditfarm.explain.reasons import build_reasons
+from creditfarm.explain.reasons import reasons_table
 from creditfarm.explain.village_reference import VillageReference
 
 __all__ = ["Explanation", "explain_batch"]
@@ -76,42 +76,33 @@ def explain_batch(
             peers if peers is not None else _peers_frame(X[names], households), names
         )
     values = X[names].reset_index(drop=True)
-    hh_nos = households["household_no"].astype(str).to_numpy()
-    villages = households["village_code"].to_numpy()
+    hh_nos = households["household_no"].astype(str).tolist()
+    matrix = contrib.to_numpy(dtype=float)
+    reasons = reasons_table(
+        household_nos=hh_nos,
+        village_codes=households["village_code"].tolist(),
+        names=names,
+        contributions=matrix[:, : len(names)],
+        base=matrix[:, len(names)],
+        values={name: _column(values[name]) for name in names},
+        infos=info_map,
+        monotone=monotone,
+        reference=reference,
+        scale=scale,
+        top_n=top_n,
+    )
     columns = [*names, BASE]
-    matrix = contrib.to_numpy(dtype=float).tolist()  # Python floats, row by row
-    out: list[Explanation] = []
-    for i, record in enumerate(_records(values)):
-        row = dict(zip(columns, matrix[i], strict=True))
-        reasons = build_reasons(
-            household_no=hh_nos[i],
-            village_code=villages[i],
-            contributions=row,
-            values=record,
-            infos=info_map,
-            monotone=monotone,
-            reference=reference,
-            scale=scale,
-            top_n=top_n,
+    return [
+        Explanation(
+            household_no=household, contributions=dict(zip(columns, row, strict=True)), reasons=r
         )
-        out.append(Explanation(household_no=str(hh_nos[i]), contributions=row, reasons=reasons))
-    return out
+        for household, row, r in zip(hh_nos, matrix.tolist(), reasons, strict=True)
+    ]
 
 
-def _records(values: pd.DataFrame) -> list[dict[str, Any]]:
-    """Each row as ``{feature: value}`` of Python values. An all-numeric table goes through
-    one float matrix (NaN stays NaN, as ``to_dict`` gives it); others row by row."""
-    names = list(values.columns)
-    if all(values[n].dtype == np.float64 for n in names):
-        return [dict(zip(names, row, strict=True)) for row in values.to_numpy(float).tolist()]
-    return [_plain(r) for r in values.to_dict(orient="records")]
-
-
-def _plain(record: dict[str, Any]) -> dict[str, Any]:
-    """numpy scalars → Python values (categorical values stay strings)."""
-    out: dict[str, Any] = {}
-    for key, value in record.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        out[key] = value
-    return out
+def _column(values: pd.Series) -> np.ndarray | list[Any]:
+    """A float column as it is (NaN missing); any other as Python values (categorical values
+    stay strings)."""
+    if values.dtype == np.float64:
+        return values.to_numpy()
+    return values.tolist()

@@ -13,6 +13,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from creditfarm.model.estimator import PREDICT_THREADS
+
 __all__ = ["BASE", "booster_of", "contributions_frame", "monotone_map", "raw_output"]
 
 BASE = "_base"
@@ -47,7 +49,8 @@ def contributions_frame(model: Any, X: pd.DataFrame) -> pd.DataFrame:
     names = booster.feature_name()
     if len(data) == 0:
         return pd.DataFrame(columns=[*names, BASE], index=X.index, dtype=float)
-    values = np.asarray(booster.predict(data, pred_contrib=True), dtype=float)
+    contrib = booster.predict(data, pred_contrib=True, num_threads=PREDICT_THREADS)
+    values = np.asarray(contrib, dtype=float)
     if values.shape[1] != len(names) + 1:
         raise ValueError("only single-output (binary) models can be explained")
     return pd.DataFrame(values, columns=[*names, BASE], index=X.index)
@@ -56,7 +59,8 @@ def contributions_frame(model: Any, X: pd.DataFrame) -> pd.DataFrame:
 def raw_output(model: Any, X: pd.DataFrame) -> np.ndarray:
     """The model's raw score (default log-odds) for each row of ``X``."""
     booster = booster_of(model)
-    return np.asarray(booster.predict(_aligned(booster, X), raw_score=True), dtype=float)
+    raw = booster.predict(_aligned(booster, X), raw_score=True, num_threads=PREDICT_THREADS)
+    return np.asarray(raw, dtype=float)
 
 
 def monotone_map(model: Any) -> dict[str, int]:

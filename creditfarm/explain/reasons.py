@@ -22,16 +22,22 @@ Three rules keep the reasons fair to the household:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from creditfarm.collector import collector_paused
 from creditfarm.explain.catalogue import SOURCE_ORDER, SOURCE_ZH, FeatureInfo
 from creditfarm.explain.formatting import MISSING_TEXT, format_value, is_missing
 from creditfarm.explain.points import PointsScale, scale_for
-from creditfarm.explain.village_reference import Comparison, VillageReference, percent
+from creditfarm.explain.village_reference import (
+    Comparison,
+    Comparisons,
+    VillageReference,
+    percent,
+)
 
 __all__ = [
     "CONTEXT",
@@ -42,6 +48,7 @@ __all__ = [
     "comparison_text",
     "points_text",
     "reason_code",
+    "reasons_table",
 ]
 
 LOWERED = "lowered"  # 降低评分的因素
@@ -140,6 +147,37 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
+# What a value reads as, whatever the household: categorical?, text, JSON value.
+_Described = tuple[bool, str, Any]
+
+
+def _describe(info: FeatureInfo, value: Any) -> _Described:
+    return (
+        isinstance(value, str) or _is_flag(info),
+        format_value(value, info.unit, feature=info.name),
+        _json_value(value),
+    )
+
+
+class _Descriptions:
+    """``_describe`` once per feature and distinct value (a county's values repeat: counts,
+    flags, levels), keyed by type too (``True == 1.0`` but they are written differently)."""
+
+    _MISSING = object()
+
+    def __init__(self, infos: Sequence[FeatureInfo]) -> None:
+        self._infos = infos
+        self._seen: list[dict[Any, _Described]] = [{} for _ in infos]
+
+    def __call__(self, j: int, value: Any) -> _Described:
+        key = self._MISSING if (value != value) is True else (type(value), value)
+        seen = self._seen[j]
+        described = seen.get(key)
+        if described is None:
+            described = seen[key] = _describe(self._infos[j], value)
+        return described
+
+
 def _reason(
     info: FeatureInfo,
     value: Any,
@@ -148,9 +186,9 @@ def _reason(
     monotone: int,
     comparison: Comparison | None,
     scale: PointsScale,
+    described: _Described | None = None,
 ) -> dict[str, Any]:
-    categorical = isinstance(value, str) or _is_flag(info)
-    value_text = format_value(value, info.unit, feature=info.name)
+    categorical, value_text, json_value = described or _describe(info, value)
     if _contradicts(comparison, value, contribution, monotone):
         comparison = None
     compare = comparison_text(comparison, categorical=categorical)
@@ -174,7 +212,7 @@ def _reason(
         "source_zh": info.source_zh,
         "effect": LOWERED if contribution > 0 else RAISED,
         "contribution": round(float(contribution), 6),
-        "value": _json_value(value),
+        "value": json_value,
         "value_text": value_text,
         "village": comparison.as_dict() if comparison is not None else None,
         "comparison": compare,
@@ -198,107 +236,232 @@ def build_reasons(
     """The reasons dict stored with an assessment (JSON-serialisable): the household's reasons
     (``lowered``, ``raised``, each with its points), the village context apart (``context``),
     and the waterfall in points from the base score to the household's score. ``scale``
-    default: the packaged policy, raw score taken as calibrated (``points.scale_for``)."""
-    if scale is None:
-        scale = scale_for(None)
-    base = float(contributions.get("_base", 0.0))
-    items = [(k, float(v)) for k, v in contributions.items() if k != "_base"]
+    default: the packaged policy, raw score taken as calibrated (``points.scale_for``).
 
-    def is_context(feature: str) -> bool:
-        return infos[feature].source in _CONTEXT_SOURCES
-
-    def helps_while_missing(feature: str, contribution: float) -> bool:
-        return contribution < 0 and is_missing(values.get(feature))
-
-    own = [kv for kv in items if not is_context(kv[0])]
-    context_items = sorted(
-        (kv for kv in items if is_context(kv[0]) and abs(kv[1]) > _EPS), key=lambda kv: -abs(kv[1])
-    )
-    candidates = [kv for kv in own if not helps_while_missing(*kv)]
-    lowered = sorted((kv for kv in candidates if kv[1] > _EPS), key=lambda kv: -kv[1])[:top_n]
-    raised = sorted((kv for kv in candidates if kv[1] < -_EPS), key=lambda kv: kv[1])[:top_n]
-
-    def make(feature: str, contribution: float) -> dict[str, Any]:
-        info = infos[feature]
-        value = values.get(feature)
-        # Village-level features are the same for every household of the village.
-        comparison = (
-            reference.compare(
-                village_code=village_code, household_no=household_no, feature=feature, value=value
-            )
-            if reference is not None and info.source != "village"
-            else None
-        )
-        return _reason(
-            info,
-            value,
-            contribution,
-            monotone=int(monotone.get(feature, 0) or info.monotone),
-            comparison=comparison,
-            scale=scale,
-        )
-
-    lowered_r = [make(f, c) for f, c in lowered]
-    raised_r = [make(f, c) for f, c in raised]
-    context_r = [make(f, c) for f, c in context_items]
-    by_source: dict[str, dict[str, list[str]]] = {}
-    for source in SOURCE_ORDER:
-        low = [r["code"] for r in lowered_r if r["source"] == source]
-        high = [r["code"] for r in raised_r if r["source"] == source]
-        if low or high:
-            by_source[SOURCE_ZH[source]] = {LOWERED: low, RAISED: high}
-    base_score = scale.base_score(base)
-    missing_helped = [f for f, c in own if helps_while_missing(f, c)]
-    return {
-        "scale": "score points (评分分值): positive raises the score",
-        "points_scale": scale.as_dict(),
-        "base": round(base, 6),
-        "raw": round(base + sum(v for _, v in items), 6),
-        "base_score": round(base_score, 2),
-        "model_score": round(base_score + sum(scale.points(v) for _, v in items), 2),
-        LOWERED: lowered_r,
-        RAISED: raised_r,
-        CONTEXT: context_r,
-        "missing_not_counted": {
-            "features": missing_helped,
-            "points": round(sum(scale.points(c) for f, c in own if f in set(missing_helped)), 2),
-        },
-        "by_source": by_source,
-        "waterfall": _waterfall(
-            own, context_items, missing_helped, infos, scale, base_score, top=waterfall_top
+    One household is a table of one row (``reasons_table``): there is one definition of the
+    reasons, whichever way they are asked for."""
+    names = [k for k in contributions if k != "_base"]
+    (reasons,) = reasons_table(
+        household_nos=[household_no],
+        village_codes=[village_code],
+        names=names,
+        contributions=np.array([[float(contributions[k]) for k in names]], dtype=float).reshape(
+            1, len(names)
         ),
-    }
-
-
-def _waterfall(
-    own: list[tuple[str, float]],
-    context: list[tuple[str, float]],
-    missing_helped: list[str],
-    infos: Mapping[str, FeatureInfo],
-    scale: PointsScale,
-    base_score: float,
-    *,
-    top: int,
-) -> list[dict[str, Any]]:
-    """Steps in points: 基准分, the household's largest factors, 其他因素 (the rest, with any
-    missing value that helped: never a bar of its own), 村级背景, 本户评分 (the sum)."""
-    skip = set(missing_helped)
-    ranked = sorted(
-        (kv for kv in own if kv[0] not in skip and abs(kv[1]) > _EPS), key=lambda kv: -abs(kv[1])
+        base=np.array([float(contributions.get("_base", 0.0))]),
+        values={k: [values.get(k)] for k in names},
+        infos=infos,
+        monotone=monotone,
+        reference=reference,
+        scale=scale,
+        top_n=top_n,
+        waterfall_top=waterfall_top,
     )
-    shown = ranked[:top]
-    shown_names = {f for f, _ in shown}
-    rest = sum(scale.points(c) for f, c in own if f not in shown_names)
-    steps: list[dict[str, Any]] = [{"label": "基准分", "kind": "base", "points": base_score}]
-    steps += [
-        {"label": infos[f].zh, "kind": "feature", "feature": f, "points": scale.points(c)}
-        for f, c in shown
+    return reasons
+
+
+def _ranked(key: np.ndarray, limit: int | None) -> list[list[int]]:
+    """Per row, the columns whose ``key`` is finite, smallest key first (ties in column order,
+    as a stable sort of the row gives them), at most ``limit``."""
+    if key.shape[1] == 0:
+        return [[] for _ in range(key.shape[0])]
+    order = np.argsort(key, axis=1, kind="stable")
+    if limit is not None:
+        order = order[:, :limit]
+    counts = np.isfinite(np.take_along_axis(key, order, axis=1)).sum(axis=1).tolist()
+    return [row[:count] for row, count in zip(order.tolist(), counts, strict=True)]
+
+
+def reasons_table(
+    *,
+    household_nos: Sequence[str],
+    village_codes: Sequence[Any],
+    names: Sequence[str],
+    contributions: np.ndarray,
+    base: np.ndarray,
+    values: Mapping[str, Sequence[Any] | np.ndarray],
+    infos: Mapping[str, FeatureInfo],
+    monotone: Mapping[str, int],
+    reference: VillageReference | None,
+    scale: PointsScale | None = None,
+    top_n: int = 6,
+    waterfall_top: int = 8,
+    missing: np.ndarray | None = None,
+) -> list[dict[str, Any]]:
+    """``build_reasons`` for many households at once: row ``i`` of ``contributions`` (one
+    column per feature of ``names``, log-odds) and ``base`` with the values ``values[name][i]``
+    (a float array is read as it is, NaN missing). Choosing and ranking the reasons, and every
+    village comparison, are whole-table numpy operations; only the chosen reasons are written
+    out one by one. ``missing``: the table's missing cells, when the caller has them."""
+    with collector_paused():
+        return _reasons_table(
+            household_nos=household_nos,
+            village_codes=village_codes,
+            names=names,
+            contributions=contributions,
+            base=base,
+            values=values,
+            infos=infos,
+            monotone=monotone,
+            reference=reference,
+            scale=scale or scale_for(None),
+            top_n=top_n,
+            waterfall_top=waterfall_top,
+            missing=missing,
+        )
+
+
+def _reasons_table(
+    *,
+    household_nos: Sequence[str],
+    village_codes: Sequence[Any],
+    names: Sequence[str],
+    contributions: np.ndarray,
+    base: np.ndarray,
+    values: Mapping[str, Sequence[Any] | np.ndarray],
+    infos: Mapping[str, FeatureInfo],
+    monotone: Mapping[str, int],
+    reference: VillageReference | None,
+    scale: PointsScale,
+    top_n: int,
+    waterfall_top: int,
+    missing: np.ndarray | None,
+) -> list[dict[str, Any]]:
+    n, width = len(household_nos), len(names)
+    C = np.asarray(contributions, dtype=float).reshape(n, width)
+    if missing is None:
+        missing = np.zeros((n, width), dtype=bool)
+        for j, name in enumerate(names):
+            column = values[name]
+            if isinstance(column, np.ndarray) and column.dtype.kind == "f":
+                missing[:, j] = np.isnan(column)
+            else:
+                missing[:, j] = [is_missing(v) for v in column]
+    feature_infos = [infos[name] for name in names]
+    context = np.array([info.source in _CONTEXT_SOURCES for info in feature_infos], dtype=bool)
+    directions = [
+        int(monotone.get(name, 0) or info.monotone)
+        for name, info in zip(names, feature_infos, strict=True)
     ]
-    if abs(rest) > _EPS:
-        steps.append({"label": "其他因素", "kind": "other", "points": rest})
-    village = sum(scale.points(c) for _, c in context)
-    if context:
-        steps.append({"label": CONTEXT_ZH, "kind": "context", "points": village})
-    total = base_score + sum(s["points"] for s in steps[1:])
-    steps.append({"label": "本户评分", "kind": "total", "points": total})
-    return [{**s, "points": round(float(s["points"]), 2)} for s in steps]
+    helped = (C < 0) & missing & ~context  # missing data that helped: never a reason
+    candidate = ~context & ~helped
+    inf = np.inf
+    lowered_at = _ranked(np.where(candidate & (C > _EPS), -C, inf), top_n)
+    raised_at = _ranked(np.where(candidate & (C < -_EPS), C, inf), top_n)
+    context_at = _ranked(np.where(context & (np.abs(C) > _EPS), -np.abs(C), inf), None)
+    shown_at = _ranked(np.where(candidate & (np.abs(C) > _EPS), -np.abs(C), inf), waterfall_top)
+    # Score points: one scale for the table (a contribution c is worth −factor · a · c points,
+    # the same product as ``PointsScale.points``). Sums stay Python sums in feature order.
+    points = C * (-scale.factor * scale.slope)
+    bases = np.asarray(base, dtype=float).tolist()
+    base_scores = [scale.base_score(b) for b in bases]
+    own = np.flatnonzero(~context).tolist()
+    helped_rows = helped.any(axis=1).tolist()
+    comparisons = (
+        _comparisons(reference, household_nos, village_codes, names, feature_infos, values)
+        if reference is not None
+        else {}
+    )
+    columns = [values[name] for name in names]
+    cells = C.tolist()
+    point_cells = points.tolist()
+
+    describe = _Descriptions(feature_infos)
+
+    def make(i: int, row: list[float], j: int) -> dict[str, Any]:
+        compared = comparisons.get(j)
+        value = columns[j][i]
+        if isinstance(value, np.generic):
+            value = value.item()
+        return _reason(
+            feature_infos[j],
+            value,
+            row[j],
+            monotone=directions[j],
+            comparison=compared.at(i) if compared is not None else None,
+            scale=scale,
+            described=describe(j, value),
+        )
+
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        row, row_points = cells[i], point_cells[i]
+
+        lowered_r = [make(i, row, j) for j in lowered_at[i]]
+        raised_r = [make(i, row, j) for j in raised_at[i]]
+        context_r = [make(i, row, j) for j in context_at[i]]
+        by_source: dict[str, dict[str, list[str]]] = {}
+        for source in SOURCE_ORDER:
+            low = [r["code"] for r in lowered_r if r["source"] == source]
+            high = [r["code"] for r in raised_r if r["source"] == source]
+            if low or high:
+                by_source[SOURCE_ZH[source]] = {LOWERED: low, RAISED: high}
+        helped_at = np.flatnonzero(helped[i]).tolist() if helped_rows[i] else []
+        missing_helped = [names[j] for j in helped_at]
+        # Waterfall in points: 基准分, the household's largest factors, 其他因素 (the rest, with
+        # any missing value that helped: never a bar of its own), 村级背景, 本户评分 (the sum).
+        shown = shown_at[i]
+        hidden = set(shown)
+        rest = sum(row_points[j] for j in own if j not in hidden)
+        steps: list[dict[str, Any]] = [
+            {"label": "基准分", "kind": "base", "points": base_scores[i]}
+        ]
+        steps += [
+            {
+                "label": feature_infos[j].zh,
+                "kind": "feature",
+                "feature": names[j],
+                "points": row_points[j],
+            }
+            for j in shown
+        ]
+        if abs(rest) > _EPS:
+            steps.append({"label": "其他因素", "kind": "other", "points": rest})
+        if context_at[i]:
+            village = sum(row_points[j] for j in context_at[i])
+            steps.append({"label": CONTEXT_ZH, "kind": "context", "points": village})
+        steps.append(
+            {
+                "label": "本户评分",
+                "kind": "total",
+                "points": base_scores[i] + sum(s["points"] for s in steps[1:]),
+            }
+        )
+        out.append(
+            {
+                "scale": "score points (评分分值): positive raises the score",
+                "points_scale": scale.as_dict(),
+                "base": round(bases[i], 6),
+                "raw": round(bases[i] + sum(row), 6),
+                "base_score": round(base_scores[i], 2),
+                "model_score": round(base_scores[i] + sum(row_points), 2),
+                LOWERED: lowered_r,
+                RAISED: raised_r,
+                CONTEXT: context_r,
+                "missing_not_counted": {
+                    "features": missing_helped,
+                    "points": round(sum(row_points[j] for j in helped_at), 2),
+                },
+                "by_source": by_source,
+                "waterfall": [{**s, "points": round(float(s["points"]), 2)} for s in steps],
+            }
+        )
+    return out
+
+
+def _comparisons(
+    reference: VillageReference,
+    household_nos: Sequence[str],
+    village_codes: Sequence[Any],
+    names: Sequence[str],
+    infos: Sequence[FeatureInfo],
+    values: Mapping[str, Sequence[Any] | np.ndarray],
+) -> dict[int, Comparisons]:
+    """Every household against its village, feature by feature (village-level features are the
+    same for every household of the village: no comparison)."""
+    batch = reference.batch(village_codes=village_codes, household_nos=household_nos)
+    return {
+        j: batch.compare(name, values[name])
+        for j, (name, info) in enumerate(zip(names, infos, strict=True))
+        if info.source != "village"
+    }

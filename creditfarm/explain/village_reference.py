@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from creditfarm.explain.formatting import is_missing
-
-__all__ = ["Comparison", "VillageReference", "percent"]
+__all__ = ["Comparison", "Comparisons", "PeerBatch", "VillageReference", "percent"]
 
 
 def percent(share: float) -> int:
@@ -95,32 +94,136 @@ class VillageReference:
         self, *, village_code: Any, household_no: str, feature: str, value: Any
     ) -> Comparison | None:
         """None when the value is missing or the village has no other household with a value."""
-        if is_missing(value) or is_missing(village_code):
+        batch = self.batch(village_codes=[village_code], household_nos=[household_no])
+        return batch.compare(feature, [value]).at(0)
+
+    def batch(self, *, village_codes: Sequence[Any], household_nos: Sequence[str]) -> PeerBatch:
+        """Many households (aligned ``village_codes`` and ``household_nos``), to compare feature
+        by feature: ``compare`` for all of them at once."""
+        return PeerBatch(self._villages, village_codes, household_nos)
+
+
+class PeerBatch:
+    """Households grouped by village once; ``compare(feature, values)`` then searches each
+    village's sorted values once per group, so a county's comparisons cost a few numpy calls
+    per village and feature rather than several per household."""
+
+    def __init__(
+        self,
+        villages: dict[str, _Village],
+        village_codes: Sequence[Any],
+        household_nos: Sequence[str],
+    ) -> None:
+        self._size = len(household_nos)
+        group, codes = pd.factorize(pd.Series(list(village_codes), dtype=object), sort=False)
+        order = np.argsort(group, kind="stable")
+        bounds = np.searchsorted(group[order], np.arange(len(codes) + 1))
+        self._groups: list[tuple[_Village, np.ndarray]] = []
+        self.members = np.zeros(self._size, dtype=bool)  # among its own village's peers
+        for k, code in enumerate(codes):
+            village = villages.get(str(code))
+            if village is None:
+                continue
+            rows = order[bounds[k] : bounds[k + 1]]
+            self._groups.append((village, rows))
+            self.members[rows] = [str(household_nos[i]) in village.members for i in rows.tolist()]
+
+    def compare(self, feature: str, values: Sequence[Any] | np.ndarray) -> Comparisons:
+        """``VillageReference.compare`` of every household for ``feature`` (``values`` aligned
+        with the households; a float array is read as it is, NaN missing)."""
+        out = Comparisons(self._size)
+        if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+            numbers: np.ndarray | None = values
+            missing = np.isnan(values)
+        else:
+            numbers = None
+            missing = pd.isna(pd.Series(list(values), dtype=object)).to_numpy(dtype=bool)
+        for village, every in self._groups:
+            rows = every[~missing[every]]
+            if not len(rows):
+                continue
+            inside = self.members[rows]
+            if feature in village.categories:
+                counts = village.categories[feature]
+                whole = sum(counts.values())
+                for i, own in zip(rows.tolist(), inside.tolist(), strict=True):
+                    total = whole - own
+                    if total > 0:
+                        same = counts.get(str(values[i]), 0) - own
+                        out.set(i, total, 0.0, 0.0, max(same, 0) / total, None)
+                continue
+            known = village.numeric.get(feature)
+            if known is None or not len(known):
+                continue
+            if numbers is not None:
+                number = numbers[rows]
+            else:
+                number = np.array([float(values[i]) for i in rows.tolist()], dtype=float)
+            size = len(known)
+            total = size - inside.astype(np.int64)
+            below = np.searchsorted(known, number, side="left")
+            above = size - np.searchsorted(known, number, side="right")
+            same = np.maximum(total - below - above, 0)
+            # The household's own value is left out of the median: it sits at ``below``.
+            skip = inside & (below < size) & (known[np.minimum(below, size - 1)] == number)
+            median = _medians_without(known, np.where(skip, below, -1))
+            ok = total > 0
+            share = np.where(ok, total, 1).astype(float)
+            out.fill(
+                rows[ok],
+                peers=total[ok],
+                below=(below / share)[ok],
+                above=(above / share)[ok],
+                same=(same / share)[ok],
+                median=median[ok],
+            )
+        return out
+
+
+class Comparisons:
+    """``compare`` for many households (one feature), as columns; ``at(i)`` gives one."""
+
+    def __init__(self, n: int) -> None:
+        self.known = np.zeros(n, dtype=bool)
+        self.peers = np.zeros(n, dtype=np.int64)
+        self.below = np.zeros(n, dtype=float)
+        self.above = np.zeros(n, dtype=float)
+        self.same = np.zeros(n, dtype=float)
+        self.median = np.full(n, np.nan)  # NaN: no median (categorical feature)
+        self._rows: list[list[Any]] | None = None
+
+    def set(
+        self, i: int, peers: int, below: float, above: float, same: float, median: float | None
+    ) -> None:
+        self.known[i] = True
+        self.peers[i], self.below[i], self.above[i], self.same[i] = peers, below, above, same
+        self.median[i] = np.nan if median is None else median
+
+    def fill(self, rows: np.ndarray, **columns: np.ndarray) -> None:
+        self.known[rows] = True
+        for name, column in columns.items():
+            getattr(self, name)[rows] = column
+
+    def at(self, i: int) -> Comparison | None:
+        if self._rows is None:  # Python values once (whole columns), then plain lookups
+            self._rows = [
+                column.tolist()
+                for column in (
+                    self.known,
+                    self.peers,
+                    self.below,
+                    self.above,
+                    self.same,
+                    self.median,
+                )
+            ]
+        known, peers, below, above, same, median = self._rows
+        if not known[i]:
             return None
-        village = self._villages.get(str(village_code))
-        if village is None:
-            return None
-        in_peers = str(household_no) in village.members
-        if feature in village.categories:
-            counts = village.categories[feature]
-            total = sum(counts.values()) - (1 if in_peers else 0)
-            if total <= 0:
-                return None
-            same = counts.get(str(value), 0) - (1 if in_peers else 0)
-            return Comparison(total, 0.0, 0.0, max(same, 0) / total)
-        values = village.numeric.get(feature)
-        if values is None:
-            return None
-        number = float(value)
-        total = len(values) - (1 if in_peers else 0)
-        if total <= 0:
-            return None
-        below = int(np.searchsorted(values, number, side="left"))
-        above = len(values) - int(np.searchsorted(values, number, side="right"))
-        same = total - below - above
-        skip = below if in_peers and below < len(values) and values[below] == number else None
-        median = _median_without(values, skip)
-        return Comparison(total, below / total, above / total, max(same, 0) / total, median)
+        middle = median[i]
+        return Comparison(
+            peers[i], below[i], above[i], same[i], None if middle != middle else middle
+        )
 
 
 def _add_text(village: _Village, name: str, column: pd.Series) -> None:
@@ -133,14 +236,16 @@ def _add_text(village: _Village, name: str, column: pd.Series) -> None:
         village.categories[name] = Counter(column.dropna().astype(str))
 
 
-def _median_without(values: np.ndarray, skip: int | None) -> float | None:
-    """Median of sorted ``values`` leaving out position ``skip`` (no copy: one lookup per call)."""
-    size = len(values) - (skip is not None)
-    if size <= 0:
-        return None
-
-    def at(k: int) -> float:
-        return float(values[k + 1 if skip is not None and k >= skip else k])
-
+def _medians_without(values: np.ndarray, skip: np.ndarray) -> np.ndarray:
+    """Per household, the median of sorted ``values`` leaving out position ``skip`` (-1: none);
+    NaN when nothing is left. No copy: two lookups per household."""
+    size = len(values) - (skip >= 0)
     half = size // 2
-    return at(half) if size % 2 else (at(half - 1) + at(half)) / 2
+
+    def at(k: np.ndarray) -> np.ndarray:
+        position = k + ((skip >= 0) & (k >= skip))
+        return values[np.clip(position, 0, len(values) - 1)]
+
+    odd = at(half)
+    even = (at(half - 1) + odd) / 2
+    return np.where(size <= 0, np.nan, np.where(size % 2 == 1, odd, even))

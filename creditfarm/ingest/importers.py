@@ -13,7 +13,6 @@ payments have their own builders.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from creditfarm.ingest.linkage import (
 from creditfarm.ingest.outcome import REASONS, Outcome, Problem
 from creditfarm.ingest.readers import TableReader
 from creditfarm.ingest.rowstore import RowStore, quote
+from creditfarm.storage import json_text
 from creditfarm.storage.models import (
     Archive,
     Blacklist,
@@ -590,8 +590,8 @@ def _government_columns(
 ) -> tuple[pa.Table, dict[str, pa.Array]]:
     """source; natural_key, sha256 of "secret|source|" and the key columns' text joined by
     "|" (empty for none); record_date (the first date column); data, every contract column
-    but the ID as JSON, as ``json.dumps`` writes a dict of them. Each value is turned into
-    text once per distinct value."""
+    but the ID as JSON, as ``json_text.dumps`` (the JSON columns' writer) writes a dict of
+    them. Each value is turned into text once per distinct value."""
     src = table.source
     n = rows.num_rows
     date_cols = [c.name for c in src.columns if c.type == "date"]
@@ -604,14 +604,14 @@ def _government_columns(
     )["h"]
     parts = [
         pc.binary_join_element_wise(
-            pa.array([json.dumps(c.name) + ": "] * n, pa.string()),
-            _per_distinct(rows[c.name], lambda v: json.dumps(_json_value(v))),
+            pa.array([json_text.dumps(c.name) + ":"] * n, pa.string()),
+            _per_distinct(rows[c.name], lambda v: json_text.dumps(_json_value(v))),
             "",
         )
         for c in src.columns
         if c.name != "id_number"
     ]
-    body = pc.binary_join_element_wise(*parts, ", ") if len(parts) > 1 else parts[0]
+    body = pc.binary_join_element_wise(*parts, ",") if len(parts) > 1 else parts[0]
     data = pc.binary_join_element_wise(
         pa.array(["{"] * n, pa.string()), body, pa.array(["}"] * n, pa.string()), ""
     )

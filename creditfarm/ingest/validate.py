@@ -11,7 +11,6 @@ person or thing than the winner is a conflict. Nothing here touches the SQL data
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -28,6 +27,7 @@ from creditfarm.ingest.pii import header_pii, personal_cells, value_pii
 from creditfarm.ingest.plausible import check_value, implausible
 from creditfarm.ingest.readers import CellBatch, RawRow, ReadError, TableReader
 from creditfarm.ingest.rowstore import RowStore
+from creditfarm.storage import json_text
 
 __all__ = [
     "CARD_NUMERIC",
@@ -137,7 +137,7 @@ def _extras(table: TableReader, batch: CellBatch, today: date, out: Outcome) -> 
                 found = {
                     name: cell for name, cell in zip(names, cells, strict=True) if cell is not None
                 }
-                texts[i] = json.dumps(found)
+                texts[i] = json_text.dumps(found)
     base = set(table.base_headers)  # their cells were counted column by column above
     for i, row in batch.wide.items():
         found = {}
@@ -150,7 +150,7 @@ def _extras(table: TableReader, batch: CellBatch, today: date, out: Outcome) -> 
                     out.warnings[f"{PII_WARNING}:{h}"] += 1
                 continue
             found[h] = text
-        texts[i] = json.dumps(found) if found else None
+        texts[i] = json_text.dumps(found) if found else None
     return texts
 
 

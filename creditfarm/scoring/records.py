@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import insert
 
+from creditfarm.collector import collector_paused
 from creditfarm.features.build import FeatureSet
 from creditfarm.model.predict import score_features
 from creditfarm.policy.config import Policy
@@ -180,7 +181,8 @@ def store_assessments(
     created = pd.Timestamp.now(tz="UTC").to_pydatetime()
     run = ScoreRun(as_of, model_version, policy_version, 0, 0, 0, 0, 0, explained=True)
     batch: list[dict[str, Any]] = []
-    with ws.engine.begin() as conn:
+    # The collector waits while the rows are made and written (see ``collector_paused``).
+    with collector_paused(), ws.engine.begin() as conn:
         for row in rows:
             run.households += 1
             run.pre_credited += bool(row["pre_credited"])

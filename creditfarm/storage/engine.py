@@ -1,4 +1,5 @@
-"""Database engines and schema migration (Alembic) for SQLite and PostgreSQL."""
+"""Database engines and schema migration (Alembic) for SQLite and PostgreSQL; JSON columns are
+written and read by ``json_text`` on both."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
+
+from creditfarm.storage import json_text
 
 __all__ = [
     "HEAD_REVISION",
@@ -41,7 +44,12 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            json_serializer=json_text.dumps,
+            json_deserializer=json_text.loads,
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -53,7 +61,12 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        json_serializer=json_text.dumps,
+        json_deserializer=json_text.loads,
+    )
 
 
 def migrate(engine: Engine) -> None:

@@ -16,7 +16,7 @@ PACKAGE = ROOT / "creditfarm"
 
 # Bottom first. A room may import from its own floor's modules only within itself.
 FLOORS: list[tuple[str, ...]] = [
-    ("settings", "identity", "display", "policy", "access"),
+    ("settings", "identity", "collector", "display", "policy", "access"),
     ("storage",),
     ("workspace",),
     ("accounts",),

@@ -1,0 +1,70 @@
+"""Growing stops once the round is chosen, and the model is the same as growing every round."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from creditfarm.model import estimator
+from creditfarm.model.estimator import CreditModel, best_iteration
+
+
+class _GrowAll:
+    order = 30
+
+    def __call__(self, env: Any) -> None:  # never stops
+        return None
+
+
+def _data(seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n = 1200
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.random(n)})
+    logit = -2.0 + 1.2 * X["a"] - 0.8 * X["b"] + rng.normal(scale=1.0, size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return X, y, np.arange(n) // 2  # two rows a household
+
+
+@pytest.mark.parametrize("seed", [5, 9])
+def test_cross_validation_gives_the_same_model_whether_or_not_growing_stops(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    X, y, groups = _data(seed)
+    params = {"n_estimators": 300, "min_rounds": 20, "early_stopping_rounds": 15, "monotone": False}
+    stopped = CreditModel(**params).fit_cv(X, y, groups=groups, folds=3)
+    monkeypatch.setattr(CreditModel, "_stopper", lambda self: _GrowAll())
+    grown = CreditModel(**params).fit_cv(X, y, groups=groups, folds=3)
+    assert stopped.best_iteration_ == grown.best_iteration_
+    assert stopped.best_iteration_ < 300 - 15  # it did stop: the curve turned before the end
+    assert stopped.booster_.model_to_string() == grown.booster_.model_to_string()
+    assert stopped.calibration_ == grown.calibration_
+
+
+def test_held_out_fit_gives_the_same_model_whether_or_not_growing_stops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    X, y, _ = _data(3)
+    fit, valid = slice(0, 900), slice(900, None)
+    params = {"n_estimators": 300, "min_rounds": 20, "early_stopping_rounds": 15, "monotone": False}
+    stopped = CreditModel(**params).fit(X[fit], y[fit], X_valid=X[valid], y_valid=y[valid])
+    monkeypatch.setattr(CreditModel, "_stopper", lambda self: _GrowAll())
+    grown = CreditModel(**params).fit(X[fit], y[fit], X_valid=X[valid], y_valid=y[valid])
+    assert stopped.booster_.model_to_string() == grown.booster_.model_to_string()
+
+
+def test_the_scan_by_hand() -> None:
+    # losses by round 1..8; min_rounds 2, patience 2: start at round 2 (0.9), round 3 improves
+    # (0.8), rounds 4 and 5 do not (0.85, 0.8 is not below 0.8): stop, best round 3.
+    curve = [1.0, 0.9, 0.8, 0.85, 0.8, 0.1, 0.1, 0.1]
+    assert best_iteration(curve, min_rounds=2, patience=2) == 3
+    scan = estimator._PatienceScan(min_rounds=2, patience=2, rounds=len(curve))
+    rounds = 0
+    for value in curve:
+        rounds += 1
+        if scan.push(value):
+            break
+    assert rounds == 5  # stopped on round 5, the scan's last
+    assert scan.best == 3

@@ -202,7 +202,10 @@ def _facts(row: Any) -> HouseholdFacts:
 def apply_policy(probabilities: pd.Series, meta: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """``decide`` for every household of ``meta`` (index household_no); one row each."""
     rows = []
-    for row in meta.itertuples():
-        outcome = decide(float(probabilities.loc[row.Index]), _facts(row), policy)
+    # One aligned lookup for the whole table (a KeyError names any household without one): a
+    # label lookup per household cost 3 s of a county's 111,000.
+    aligned = probabilities.loc[meta.index].to_numpy(dtype=float).tolist()
+    for row, probability in zip(meta.itertuples(), aligned, strict=True):
+        outcome = decide(probability, _facts(row), policy)
         rows.append({"household_no": row.Index, **outcome.__dict__})
     return pd.DataFrame(rows).set_index("household_no")

@@ -103,7 +103,14 @@ def _read(conn: Connection, table: Any, columns: list[tuple[str, pa.DataType]]) 
     # Plain driver rows: SQLAlchemy's per-value type processing costs more than the read. No
     # ORDER BY either: nothing downstream depends on the order rows come in.
     sql = str(select(*selected).compile(dialect=conn.dialect))
-    rows = conn.exec_driver_sql(sql).fetchall()
+    # The driver's own cursor, in this transaction: SQLAlchemy's Row objects for 800,000
+    # persons cost 3 s of a county's 14 s read.
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
     return pa.table(
         {name: _column(v, kind) for (name, kind), v in zip(columns, values, strict=True)}

@@ -142,7 +142,7 @@ def _stored_keys(conn: Connection, table: Table, keys: Sequence[str], given: pa.
     try:
         if len(keys) == 1 and _is_text(table, keys[0]):
             cursor.execute(f"SELECT COUNT(*) FROM {name}")
-            (count,) = cursor.fetchone()
+            count = int(cursor.fetchall()[0][0])
             distinct = pc.unique(given).to_pylist()
             if len(distinct) < count:
                 column = quote(keys[0])

@@ -19,6 +19,10 @@ class _GrowAll:
         return None
 
 
+def _model() -> CreditModel:
+    return CreditModel(n_estimators=300, min_rounds=20, early_stopping_rounds=15, monotone=False)
+
+
 def _data(seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     n = 1200
@@ -33,10 +37,9 @@ def test_cross_validation_gives_the_same_model_whether_or_not_growing_stops(
     seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     X, y, groups = _data(seed)
-    params = {"n_estimators": 300, "min_rounds": 20, "early_stopping_rounds": 15, "monotone": False}
-    stopped = CreditModel(**params).fit_cv(X, y, groups=groups, folds=3)
+    stopped = _model().fit_cv(X, y, groups=groups, folds=3)
     monkeypatch.setattr(CreditModel, "_stopper", lambda self: _GrowAll())
-    grown = CreditModel(**params).fit_cv(X, y, groups=groups, folds=3)
+    grown = _model().fit_cv(X, y, groups=groups, folds=3)
     assert stopped.best_iteration_ == grown.best_iteration_
     assert stopped.best_iteration_ < 300 - 15  # it did stop: the curve turned before the end
     assert stopped.booster_.model_to_string() == grown.booster_.model_to_string()
@@ -48,10 +51,9 @@ def test_held_out_fit_gives_the_same_model_whether_or_not_growing_stops(
 ) -> None:
     X, y, _ = _data(3)
     fit, valid = slice(0, 900), slice(900, None)
-    params = {"n_estimators": 300, "min_rounds": 20, "early_stopping_rounds": 15, "monotone": False}
-    stopped = CreditModel(**params).fit(X[fit], y[fit], X_valid=X[valid], y_valid=y[valid])
+    stopped = _model().fit(X[fit], y[fit], X_valid=X[valid], y_valid=y[valid])
     monkeypatch.setattr(CreditModel, "_stopper", lambda self: _GrowAll())
-    grown = CreditModel(**params).fit(X[fit], y[fit], X_valid=X[valid], y_valid=y[valid])
+    grown = _model().fit(X[fit], y[fit], X_valid=X[valid], y_valid=y[valid])
     assert stopped.booster_.model_to_string() == grown.booster_.model_to_string()
 
 

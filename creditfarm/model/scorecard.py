@@ -173,8 +173,20 @@ class WoEScorecard:
             raise NotFittedError("WoEScorecard is not fitted yet")
         out = {}
         for name in self.columns_:
-            binned = self._bin(name, X[name])
-            out[name] = binned.map(self.woe_[name]).fillna(0.0).astype(float)
+            spec, woe = self.binning_[name], self.woe_[name]
+            if spec["kind"] != "numeric":
+                binned = self._bin(name, X[name])
+                out[name] = binned.map(woe).fillna(0.0).astype(float)
+                continue
+            # The bin's index straight into an array of its WoE (the labels ``_bin`` writes are
+            # str(index)): a county's 130,000 rows × 57 columns as text cost 2.5 s.
+            values = pd.to_numeric(X[name], errors="coerce").astype(float).to_numpy()
+            edges = np.asarray(spec["edges"])
+            table = np.array([woe.get(str(i), 0.0) for i in range(len(edges) + 1)], dtype=float)
+            found = table[np.searchsorted(edges, values, side="right")]
+            out[name] = pd.Series(
+                np.where(np.isnan(values), woe.get(_MISSING, 0.0), found), index=X.index
+            )
         return pd.DataFrame(out, index=X.index)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:

@@ -1,4 +1,6 @@
-"""Growing stops once the round is chosen, and the model is the same as growing every round."""
+"""Training at county size costs less and decides the same: growing stops once the round is
+chosen (same model text), a county with many bads uses three folds, the scorecard looks its WoE
+up by bin index."""
 
 from __future__ import annotations
 
@@ -70,3 +72,29 @@ def test_the_scan_by_hand() -> None:
             break
     assert rounds == 5  # stopped on round 5, the scan's last
     assert scan.best == 3
+
+
+def test_a_county_with_many_bads_is_cross_validated_over_three_folds() -> None:
+    from creditfarm.model.training import calibration_folds
+
+    assert calibration_folds(52) == 5  # the sample county
+    assert calibration_folds(999) == 5
+    assert calibration_folds(1_000) == 3
+    assert calibration_folds(4_011) == 3  # 200,000 households
+
+
+def test_scorecard_woe_lookup_equals_the_bin_labels_mapped() -> None:
+    from creditfarm.model.scorecard import WoEScorecard
+
+    rng = np.random.default_rng(11)
+    X = pd.DataFrame({"a": rng.normal(size=600), "b": rng.integers(0, 4, size=600).astype(float)})
+    X.loc[rng.random(600) < 0.1, "a"] = np.nan
+    y = (rng.random(600) < 0.2).astype(int)
+    card = WoEScorecard().fit(X, y)
+    # New rows: values beyond every edge, missing values, and the 'b' value 9 no bin held.
+    new = pd.DataFrame({"a": [-9.0, 0.0, np.nan, 9.0], "b": [0.0, 9.0, 1.0, np.nan]})
+    got = card.transform(new)
+    for name in new.columns:
+        labels = card._bin(name, new[name])
+        expected = [card.woe_[name].get(label, 0.0) for label in labels]
+        assert got[name].tolist() == expected

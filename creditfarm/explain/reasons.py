@@ -186,9 +186,9 @@ def _reason(
     monotone: int,
     comparison: Comparison | None,
     scale: PointsScale,
-    described: _Described | None = None,
+    described: _Described,
 ) -> dict[str, Any]:
-    categorical, value_text, json_value = described or _describe(info, value)
+    categorical, value_text, json_value = described
     if _contradicts(comparison, value, contribution, monotone):
         comparison = None
     compare = comparison_text(comparison, categorical=categorical)
@@ -245,9 +245,7 @@ def build_reasons(
         household_nos=[household_no],
         village_codes=[village_code],
         names=names,
-        contributions=np.array([[float(contributions[k]) for k in names]], dtype=float).reshape(
-            1, len(names)
-        ),
+        contributions=np.array([[float(contributions[k]) for k in names]], dtype=float),
         base=np.array([float(contributions.get("_base", 0.0))]),
         values={k: [values.get(k)] for k in names},
         infos=infos,
@@ -272,6 +270,7 @@ def _ranked(key: np.ndarray, limit: int | None) -> list[list[int]]:
     return [row[:count] for row, count in zip(order.tolist(), counts, strict=True)]
 
 
+@collector_paused()
 def reasons_table(
     *,
     household_nos: Sequence[str],
@@ -286,57 +285,23 @@ def reasons_table(
     scale: PointsScale | None = None,
     top_n: int = 6,
     waterfall_top: int = 8,
-    missing: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """``build_reasons`` for many households at once: row ``i`` of ``contributions`` (one
     column per feature of ``names``, log-odds) and ``base`` with the values ``values[name][i]``
     (a float array is read as it is, NaN missing). Choosing and ranking the reasons, and every
     village comparison, are whole-table numpy operations; only the chosen reasons are written
-    out one by one. ``missing``: the table's missing cells, when the caller has them."""
-    with collector_paused():
-        return _reasons_table(
-            household_nos=household_nos,
-            village_codes=village_codes,
-            names=names,
-            contributions=contributions,
-            base=base,
-            values=values,
-            infos=infos,
-            monotone=monotone,
-            reference=reference,
-            scale=scale or scale_for(None),
-            top_n=top_n,
-            waterfall_top=waterfall_top,
-            missing=missing,
-        )
-
-
-def _reasons_table(
-    *,
-    household_nos: Sequence[str],
-    village_codes: Sequence[Any],
-    names: Sequence[str],
-    contributions: np.ndarray,
-    base: np.ndarray,
-    values: Mapping[str, Sequence[Any] | np.ndarray],
-    infos: Mapping[str, FeatureInfo],
-    monotone: Mapping[str, int],
-    reference: VillageReference | None,
-    scale: PointsScale,
-    top_n: int,
-    waterfall_top: int,
-    missing: np.ndarray | None,
-) -> list[dict[str, Any]]:
+    out one by one, with the cyclic collector paused (``collector_paused``)."""
+    if scale is None:
+        scale = scale_for(None)
     n, width = len(household_nos), len(names)
     C = np.asarray(contributions, dtype=float).reshape(n, width)
-    if missing is None:
-        missing = np.zeros((n, width), dtype=bool)
-        for j, name in enumerate(names):
-            column = values[name]
-            if isinstance(column, np.ndarray) and column.dtype.kind == "f":
-                missing[:, j] = np.isnan(column)
-            else:
-                missing[:, j] = [is_missing(v) for v in column]
+    missing = np.zeros((n, width), dtype=bool)
+    for j, name in enumerate(names):
+        column = values[name]
+        if isinstance(column, np.ndarray) and column.dtype.kind == "f":
+            missing[:, j] = np.isnan(column)
+        else:
+            missing[:, j] = [is_missing(v) for v in column]
     feature_infos = [infos[name] for name in names]
     context = np.array([info.source in _CONTEXT_SOURCES for info in feature_infos], dtype=bool)
     directions = [

@@ -145,12 +145,18 @@ class PeerBatch:
             inside = self.members[rows]
             if feature in village.categories:
                 counts = village.categories[feature]
-                whole = sum(counts.values())
-                for i, own in zip(rows.tolist(), inside.tolist(), strict=True):
-                    total = whole - own
-                    if total > 0:
-                        same = counts.get(str(values[i]), 0) - own
-                        out.set(i, total, 0.0, 0.0, max(same, 0) / total, None)
+                total = sum(counts.values()) - inside.astype(np.int64)
+                same = np.array([counts.get(str(values[i]), 0) for i in rows.tolist()]) - inside
+                ok = total > 0
+                share = np.where(ok, total, 1).astype(float)
+                zero = np.zeros(int(ok.sum()))
+                out.fill(
+                    rows[ok],
+                    peers=total[ok],
+                    below=zero,
+                    above=zero,
+                    same=(np.maximum(same, 0) / share)[ok],
+                )
                 continue
             known = village.numeric.get(feature)
             if known is None or not len(known):
@@ -189,15 +195,8 @@ class Comparisons:
         self.below = np.zeros(n, dtype=float)
         self.above = np.zeros(n, dtype=float)
         self.same = np.zeros(n, dtype=float)
-        self.median = np.full(n, np.nan)  # NaN: no median (categorical feature)
+        self.median = np.full(n, np.nan)  # NaN: no median (a categorical feature)
         self._rows: list[list[Any]] | None = None
-
-    def set(
-        self, i: int, peers: int, below: float, above: float, same: float, median: float | None
-    ) -> None:
-        self.known[i] = True
-        self.peers[i], self.below[i], self.above[i], self.same[i] = peers, below, above, same
-        self.median[i] = np.nan if median is None else median
 
     def fill(self, rows: np.ndarray, **columns: np.ndarray) -> None:
         self.known[rows] = True

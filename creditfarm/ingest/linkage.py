@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from creditfarm.identity import hash_key
 from creditfarm.ingest.normalize import normalize_cell
+from creditfarm.storage.engine import driver_rows
 from creditfarm.storage.models import Archive, Card, Household, Person, Point, Region
 
 _REGION = Region.__table__  # type: ignore[attr-defined]
@@ -296,13 +297,7 @@ class Lookups:
             table = columns[0].table
             quote = conn.dialect.identifier_preparer.quote
             sql = f"SELECT {', '.join(quote(c.name) for c in columns)} FROM {quote(table.name)}"
-            # The driver's own cursor, in this transaction: no Row objects for 800k persons.
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(sql)
-                rows = cursor.fetchall()
-            finally:
-                cursor.close()
+            rows = driver_rows(conn, sql)
             values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
             data = pa.table(
                 {col.name: pa.array(list(values[i]), pa.string()) for i, col in enumerate(columns)}

@@ -44,6 +44,7 @@ __all__ = [
     "CreditModel",
     "NotFittedError",
     "best_iteration",
+    "cv_out_of_fold",
     "fit_calibration",
     "group_folds",
 ]
@@ -147,6 +148,40 @@ def fit_calibration(raw: Any, y: Any) -> dict[str, Any]:
 
 def _stable(value: Any) -> float:
     return float(f"{float(value):.10g}")
+
+
+def cv_out_of_fold(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    params: dict[str, Any],
+    *,
+    rounds: int,
+    min_rounds: int,
+    patience: int,
+    stopper: Any = None,
+) -> tuple[np.ndarray, int]:
+    """LightGBM cross-validated over ``splits``: the number of trees with the lowest mean
+    out-of-fold log-loss (``best_iteration``'s rule; growing stops once it has chosen, by
+    ``stopper``, default ``_StopWhenChosen``) and every row's out-of-fold raw score at that
+    number of trees."""
+    if stopper is None:
+        stopper = _StopWhenChosen(min_rounds=min_rounds, patience=patience, rounds=rounds)
+    cv = lgb.cv(
+        params,
+        lgb.Dataset(X, label=y, free_raw_data=False),
+        num_boost_round=int(rounds),
+        folds=splits,
+        stratified=False,
+        return_cvbooster=True,
+        callbacks=[stopper],
+    )
+    best = best_iteration(cv["valid binary_logloss-mean"], min_rounds=min_rounds, patience=patience)
+    raw = np.zeros(len(y), dtype=float)
+    boosters: lgb.CVBooster = cv["cvbooster"]  # type: ignore[assignment]
+    for booster, (_, test_idx) in zip(boosters.boosters, splits, strict=True):
+        raw[test_idx] = booster.predict(X.iloc[test_idx], raw_score=True, num_iteration=best)
+    return raw, best
 
 
 class CreditModel:
@@ -315,25 +350,16 @@ class CreditModel:
         for k, (train_idx, test_idx) in enumerate(splits):
             if len(test_idx) == 0 or len(np.unique(target[train_idx])) < 2:
                 raise ValueError(f"fold {k + 1} of {folds} cannot be fitted: too few bad cases")
-        data = lgb.Dataset(X, label=target, free_raw_data=False)
-        cv = lgb.cv(
+        raw, best = cv_out_of_fold(
+            X,
+            target,
+            splits,
             params,
-            data,
-            num_boost_round=int(self.n_estimators),
-            folds=splits,
-            stratified=False,
-            return_cvbooster=True,
-            callbacks=[self._stopper()],
-        )
-        best = best_iteration(
-            cv["valid binary_logloss-mean"],
+            rounds=int(self.n_estimators),
             min_rounds=int(self.min_rounds),
             patience=int(self.early_stopping_rounds),
+            stopper=self._stopper(),
         )
-        raw = np.zeros(len(target), dtype=float)
-        boosters: lgb.CVBooster = cv["cvbooster"]  # type: ignore[assignment]
-        for booster, (_, test_idx) in zip(boosters.boosters, splits, strict=True):
-            raw[test_idx] = booster.predict(X.iloc[test_idx], raw_score=True, num_iteration=best)
         final = lgb.train(params, lgb.Dataset(X, label=target), num_boost_round=best)
         self.booster_ = lgb.Booster(model_str=final.model_to_string())
         self.feature_names_ = names

@@ -53,7 +53,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from creditfarm.model.estimator import CreditModel, best_iteration, fit_calibration, group_folds
+from creditfarm.model.estimator import CreditModel, cv_out_of_fold, fit_calibration, group_folds
 from creditfarm.model.scorecard import WoEScorecard
 
 __all__ = [
@@ -206,36 +206,6 @@ def _budget(base: CreditModel, name: str) -> int:
     return int(BOOSTERS[name].get("rounds", base.n_estimators))
 
 
-def _booster_oof(
-    X: pd.DataFrame,
-    y: np.ndarray,
-    splits: list[tuple[np.ndarray, np.ndarray]],
-    params: dict[str, Any],
-    base: CreditModel,
-    rounds: int,
-) -> tuple[np.ndarray, int]:
-    """Out-of-fold raw scores at the number of trees with the lowest mean out-of-fold log-loss
-    (``CreditModel``'s floor and patience), and that number."""
-    cv = lgb.cv(
-        params,
-        lgb.Dataset(X, label=y, free_raw_data=False),
-        num_boost_round=int(rounds),
-        folds=splits,
-        stratified=False,
-        return_cvbooster=True,
-    )
-    best = best_iteration(
-        cv["valid binary_logloss-mean"],
-        min_rounds=int(base.min_rounds),
-        patience=int(base.early_stopping_rounds),
-    )
-    raw = np.zeros(len(y), dtype=float)
-    boosters: lgb.CVBooster = cv["cvbooster"]  # type: ignore[assignment]
-    for booster, (_, test_idx) in zip(boosters.boosters, splits, strict=True):
-        raw[test_idx] = booster.predict(X.iloc[test_idx], raw_score=True, num_iteration=best)
-    return raw, best
-
-
 def fit_pipeline(
     X: pd.DataFrame,
     y: Any,
@@ -272,8 +242,14 @@ def fit_pipeline(
     oof: dict[str, np.ndarray] = {}
     rounds: dict[str, int] = {}
     for name in boosters:
-        oof[name], rounds[name] = _booster_oof(
-            X, target, splits, _params(base_params, name), base, _budget(base, name)
+        oof[name], rounds[name] = cv_out_of_fold(
+            X,
+            target,
+            splits,
+            _params(base_params, name),
+            rounds=_budget(base, name),
+            min_rounds=int(base.min_rounds),
+            patience=int(base.early_stopping_rounds),
         )
     card_oof: np.ndarray | None = None
     if SCORECARD in candidates:

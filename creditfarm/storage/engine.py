@@ -3,19 +3,20 @@ written and read by ``json_text`` on both."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 from creditfarm.storage import json_text
 
 __all__ = [
     "HEAD_REVISION",
+    "driver_rows",
     "make_engine",
     "migrate",
     "open_db",
@@ -67,6 +68,18 @@ def make_engine(url: str) -> Engine:
         json_serializer=json_text.dumps,
         json_deserializer=json_text.loads,
     )
+
+
+def driver_rows(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Every row of ``sql`` (``params`` in the driver's own style) as plain tuples, through the
+    driver's own cursor in ``conn``'s transaction: for a bulk read, SQLAlchemy's Row objects
+    and per-value processing cost more than the read itself (800,000 persons: 3 s of 13 s)."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, tuple(params))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def migrate(engine: Engine) -> None:

@@ -21,6 +21,8 @@ import pyarrow.compute as pc
 from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Connection
 
+from creditfarm.storage.engine import driver_rows
+
 __all__ = ["CHUNK", "WRITE_CACHE_KIB", "bulk_writes", "insert_rows", "upsert"]
 
 CHUNK = 5000
@@ -138,25 +140,19 @@ def _stored_keys(conn: Connection, table: Table, keys: Sequence[str], given: pa.
     24 files cost more than writing them."""
     quote = conn.dialect.identifier_preparer.quote
     name = quote(table.name)
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        if len(keys) == 1 and _is_text(table, keys[0]):
-            cursor.execute(f"SELECT COUNT(*) FROM {name}")
-            count = int(cursor.fetchall()[0][0])
-            distinct = pc.unique(given).to_pylist()
-            if len(distinct) < count:
-                column = quote(keys[0])
-                found: list[str] = []
-                for start in range(0, len(distinct), _PROBE):
-                    part = distinct[start : start + _PROBE]
-                    marks = ", ".join("?" * len(part))
-                    cursor.execute(f"SELECT {column} FROM {name} WHERE {column} IN ({marks})", part)
-                    found += [str(row[0]) for row in cursor.fetchall()]
-                return pa.array(found, pa.string())
-        cursor.execute(f"SELECT {', '.join(quote(k) for k in keys)} FROM {name}")
-        stored = cursor.fetchall()
-    finally:
-        cursor.close()
+    if len(keys) == 1 and _is_text(table, keys[0]):
+        count = int(driver_rows(conn, f"SELECT COUNT(*) FROM {name}")[0][0])
+        distinct = pc.unique(given).to_pylist()
+        if len(distinct) < count:
+            column = quote(keys[0])
+            found: list[str] = []
+            for start in range(0, len(distinct), _PROBE):
+                part = distinct[start : start + _PROBE]
+                marks = ", ".join("?" * len(part))
+                sql = f"SELECT {column} FROM {name} WHERE {column} IN ({marks})"
+                found += [str(row[0]) for row in driver_rows(conn, sql, part)]
+            return pa.array(found, pa.string())
+    stored = driver_rows(conn, f"SELECT {', '.join(quote(k) for k in keys)} FROM {name}")
     return pa.array(["\t".join(str(v) for v in row) for row in stored], pa.string())
 
 

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import String, cast, select
 from sqlalchemy.engine import Connection
 
+from creditfarm.storage.engine import driver_rows
 from creditfarm.storage.models import Archive, Blacklist, GovRecord, Household, Loan, Person
 
 __all__ = ["RELATIONS", "read_relations", "relation_paths", "write_relations"]
@@ -103,14 +104,7 @@ def _read(conn: Connection, table: Any, columns: list[tuple[str, pa.DataType]]) 
     # Plain driver rows: SQLAlchemy's per-value type processing costs more than the read. No
     # ORDER BY either: nothing downstream depends on the order rows come in.
     sql = str(select(*selected).compile(dialect=conn.dialect))
-    # The driver's own cursor, in this transaction: SQLAlchemy's Row objects for 800,000
-    # persons cost 3 s of a county's 14 s read.
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows = driver_rows(conn, sql)
     values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
     return pa.table(
         {name: _column(v, kind) for (name, kind), v in zip(columns, values, strict=True)}
